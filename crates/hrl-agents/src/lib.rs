@@ -1,0 +1,1 @@
+//! Deep RL agents for hadamard-rl: DQN, PPO and PQN with their replay buffer, schedules and optimisers.

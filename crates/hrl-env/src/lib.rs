@@ -1,0 +1,1 @@
+//! Environments for hadamard-rl: the environment interface, vectorised stepping, MinAtar, CartPole and Atari preprocessing.

@@ -1,0 +1,1 @@
+//! Experiments for hadamard-rl: run directories, metrics, checkpoints, sweeps, statistics, plots and reports.
