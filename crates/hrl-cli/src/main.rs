@@ -1,5 +1,7 @@
 //! `hrl`: the hadamard-rl command line.
 
+mod cmd;
+
 use clap::{Parser, Subcommand};
 
 /// hadamard-rl: deep RL research on representation health and Hadamard representations.
@@ -12,14 +14,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Print the version.
-    Version,
+    /// Environments: traces for parity checks.
+    Env(cmd::env::EnvArgs),
+    /// Throughput benchmarks.
+    Bench(cmd::bench::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Version => println!("hrl {}", env!("CARGO_PKG_VERSION")),
+        Command::Env(args) => cmd::env::run(args),
+        Command::Bench(args) => cmd::bench::run(args),
     }
-    Ok(())
 }

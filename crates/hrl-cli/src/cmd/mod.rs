@@ -1,0 +1,4 @@
+//! One module per subcommand: each parses its arguments and calls the libraries.
+
+pub mod bench;
+pub mod env;
