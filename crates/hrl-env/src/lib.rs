@@ -1,1 +1,23 @@
-//! Environments for hadamard-rl: the environment interface, vectorised stepping, MinAtar, CartPole and Atari preprocessing.
+//! Environments for hadamard-rl: the environment interface, vectorised stepping, MinAtar,
+//! CartPole and (later) Atari preprocessing.
+//!
+//! Every environment implements [`Env`]; [`make`] builds one from its id (`minatar/breakout`,
+//! `cartpole`, ...); [`VecEnv`] steps many copies together; [`trace`] prints the step-by-step
+//! trace used to check MinAtar against the Python reference.
+
+mod cartpole;
+mod env;
+mod error;
+pub mod minatar;
+mod random_state;
+mod registry;
+pub mod trace;
+mod vec_env;
+
+pub use cartpole::CartPole;
+pub use env::{Env, EnvSpec, EpisodeStats, ObsDtype, ObsElement, Step};
+pub use error::EnvError;
+pub use minatar::{Game, MinAtar, MinAtarConfig};
+pub use random_state::RandomState;
+pub use registry::{EnvOptions, env_ids, make};
+pub use vec_env::{FinishedEpisode, VecEnv, VecEnvConfig};

@@ -1,0 +1,133 @@
+//! The environment registry: ids to environments.
+
+use crate::minatar::{Game, MinAtar, MinAtarConfig};
+use crate::{CartPole, Env, EnvError};
+
+/// Options for [`make`]; `None` keeps the environment's default. Setting an option the
+/// environment does not have is an error.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct EnvOptions {
+    /// Probability of repeating the previous action (MinAtar; default 0.1).
+    pub sticky_action_prob: Option<f64>,
+    /// Difficulty ramping (MinAtar; default on).
+    pub difficulty_ramping: Option<bool>,
+    /// Use the game's minimal action set instead of the full one (MinAtar; default off).
+    pub minimal_action_set: Option<bool>,
+}
+
+/// Every id [`make`] accepts: `minatar/GAME` for the five games, then `cartpole`.
+pub fn env_ids() -> Vec<String> {
+    Game::ALL
+        .iter()
+        .map(|game| format!("minatar/{}", game.name()))
+        .chain(std::iter::once("cartpole".to_string()))
+        .collect()
+}
+
+/// Makes the environment registered as `env_id`. Call `reset` on it before stepping.
+pub fn make(env_id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, EnvError> {
+    if let Some(game) = env_id.strip_prefix("minatar/").and_then(Game::from_name) {
+        let defaults = MinAtarConfig::default();
+        let config = MinAtarConfig {
+            sticky_action_prob: options
+                .sticky_action_prob
+                .unwrap_or(defaults.sticky_action_prob),
+            difficulty_ramping: options
+                .difficulty_ramping
+                .unwrap_or(defaults.difficulty_ramping),
+            minimal_action_set: options
+                .minimal_action_set
+                .unwrap_or(defaults.minimal_action_set),
+        };
+        return Ok(Box::new(MinAtar::new(game, config)?));
+    }
+    if env_id == "cartpole" {
+        let unsupported = [
+            ("sticky_action_prob", options.sticky_action_prob.is_some()),
+            ("difficulty_ramping", options.difficulty_ramping.is_some()),
+            ("minimal_action_set", options.minimal_action_set.is_some()),
+        ];
+        if let Some((option, _)) = unsupported.iter().find(|(_, set)| *set) {
+            return Err(EnvError::UnsupportedOption {
+                env_id: env_id.to_string(),
+                option,
+            });
+        }
+        return Ok(Box::new(CartPole::new()));
+    }
+    Err(EnvError::UnknownEnv {
+        id: env_id.to_string(),
+        valid: env_ids(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_id_makes_an_env_with_that_id() {
+        for id in env_ids() {
+            let env = make(&id, &EnvOptions::default()).expect("a listed id");
+            assert_eq!(env.spec().id, id);
+        }
+    }
+
+    #[test]
+    fn minatar_specs_match_the_reference_shapes() {
+        let expect = [
+            ("minatar/breakout", 4, 3),
+            ("minatar/asterix", 4, 5),
+            ("minatar/freeway", 7, 3),
+            ("minatar/seaquest", 10, 6),
+            ("minatar/space_invaders", 6, 4),
+        ];
+        for (id, channels, minimal) in expect {
+            let full = make(id, &EnvOptions::default()).unwrap();
+            assert_eq!(full.spec().observation_shape, [channels, 10, 10]);
+            assert_eq!(full.spec().num_actions, 6);
+            let options = EnvOptions {
+                minimal_action_set: Some(true),
+                ..EnvOptions::default()
+            };
+            assert_eq!(make(id, &options).unwrap().spec().num_actions, minimal);
+        }
+    }
+
+    #[test]
+    fn unknown_id_lists_the_valid_ones() {
+        let err = make("minatar/pong", &EnvOptions::default()).err().unwrap();
+        let message = err.to_string();
+        assert!(message.contains("`minatar/pong`"), "{message}");
+        assert!(
+            message.contains("minatar/space_invaders, cartpole"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn options_an_env_lacks_are_rejected() {
+        let options = EnvOptions {
+            sticky_action_prob: Some(0.25),
+            ..EnvOptions::default()
+        };
+        let err = make("cartpole", &options).err().unwrap();
+        assert_eq!(
+            err,
+            EnvError::UnsupportedOption {
+                env_id: "cartpole".into(),
+                option: "sticky_action_prob"
+            }
+        );
+    }
+
+    #[test]
+    fn sticky_action_prob_outside_the_unit_interval_is_rejected() {
+        let options = EnvOptions {
+            sticky_action_prob: Some(1.5),
+            ..EnvOptions::default()
+        };
+        let err = make("minatar/breakout", &options).err().unwrap();
+        assert_eq!(err, EnvError::StickyActionProb(1.5));
+    }
+}
