@@ -1,0 +1,140 @@
+//! The Atari games ale-py 0.12.1 ships ROMs for, by ale-py's ROM names.
+
+/// Every game name (`breakout`, `pong`, `space_invaders`, ...), sorted: the
+/// stems of the `.bin` files in ale-py 0.12.1's `roms` folder (its `md5.json`).
+pub const GAMES: [&str; 108] = [
+    "adventure",
+    "air_raid",
+    "alien",
+    "amidar",
+    "assault",
+    "asterix",
+    "asteroids",
+    "atlantis",
+    "atlantis2",
+    "backgammon",
+    "bank_heist",
+    "basic_math",
+    "battle_zone",
+    "beam_rider",
+    "berzerk",
+    "blackjack",
+    "bowling",
+    "boxing",
+    "breakout",
+    "carnival",
+    "casino",
+    "centipede",
+    "chopper_command",
+    "combat",
+    "crazy_climber",
+    "crossbow",
+    "darkchambers",
+    "defender",
+    "demon_attack",
+    "donkey_kong",
+    "double_dunk",
+    "earthworld",
+    "elevator_action",
+    "enduro",
+    "entombed",
+    "et",
+    "fishing_derby",
+    "flag_capture",
+    "freeway",
+    "frogger",
+    "frostbite",
+    "galaxian",
+    "gopher",
+    "gravitar",
+    "hangman",
+    "haunted_house",
+    "hero",
+    "human_cannonball",
+    "ice_hockey",
+    "jamesbond",
+    "journey_escape",
+    "joust",
+    "kaboom",
+    "kangaroo",
+    "keystone_kapers",
+    "king_kong",
+    "klax",
+    "koolaid",
+    "krull",
+    "kung_fu_master",
+    "laser_gates",
+    "lost_luggage",
+    "mario_bros",
+    "maze_craze",
+    "miniature_golf",
+    "montezuma_revenge",
+    "mr_do",
+    "ms_pacman",
+    "name_this_game",
+    "othello",
+    "pacman",
+    "phoenix",
+    "pitfall",
+    "pitfall2",
+    "pong",
+    "pooyan",
+    "private_eye",
+    "qbert",
+    "riverraid",
+    "road_runner",
+    "robotank",
+    "seaquest",
+    "sir_lancelot",
+    "skiing",
+    "solaris",
+    "space_invaders",
+    "space_war",
+    "star_gunner",
+    "superman",
+    "surround",
+    "tennis",
+    "tetris",
+    "tic_tac_toe_3d",
+    "time_pilot",
+    "trondead",
+    "turmoil",
+    "tutankham",
+    "up_n_down",
+    "venture",
+    "video_checkers",
+    "video_chess",
+    "video_cube",
+    "video_pinball",
+    "warlords",
+    "wizard_of_wor",
+    "word_zapper",
+    "yars_revenge",
+    "zaxxon",
+];
+
+/// Whether `game` is one of [`GAMES`].
+pub fn is_game(game: &str) -> bool {
+    GAMES.binary_search(&game).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{GAMES, is_game};
+
+    #[test]
+    fn sorted_unique_and_known() {
+        assert!(GAMES.windows(2).all(|w| w[0] < w[1]));
+        for game in [
+            "breakout",
+            "pong",
+            "space_invaders",
+            "ms_pacman",
+            "seaquest",
+        ] {
+            assert!(is_game(game), "{game}");
+        }
+        assert!(!is_game("Breakout"));
+        assert!(!is_game("breakout.bin"));
+    }
+}
