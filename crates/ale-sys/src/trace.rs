@@ -94,3 +94,25 @@ pub fn raw_trace(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_actions, screen_hash};
+    use crate::AleError;
+
+    #[test]
+    fn actions_are_whitespace_separated_indices() {
+        assert_eq!(parse_actions("1 2\n3\n\n 0 \n").unwrap(), [1, 2, 3, 0]);
+        let err = parse_actions("1\n2 -3\n").unwrap_err();
+        assert!(
+            matches!(err, AleError::ActionsFile { line: 2, ref token } if token == "-3"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn screen_hash_is_the_sha256_prefix() {
+        // sha256("") = e3b0c44298fc1c149afbf4c8996fb924...
+        assert_eq!(screen_hash(b""), "e3b0c44298fc1c14");
+    }
+}

@@ -109,3 +109,24 @@ fn raw_traces_match_ale_py_frame_by_frame() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn an_out_of_range_action_index_is_an_error_before_any_output() {
+    let mut out = Vec::new();
+    let err = raw_trace("breakout", 0, 0.0, &[0, 1, 4], None, &mut out).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ale_sys::AleError::ActionIndex {
+                step: 2,
+                index: 4,
+                num_actions: 4,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(out.is_empty());
+    let err = raw_trace("tetris2", 0, 0.0, &[0], None, &mut out).unwrap_err();
+    assert!(err.to_string().contains("valid games are"), "{err}");
+}
