@@ -24,12 +24,12 @@ const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
     /// The actions file could not be read.
-    #[error("reading actions file {}: {source}", path.display())]
+    #[error("reading actions file {}: {cause}", path.display())]
     ReadActions {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A line that is not an integer.
     #[error("actions file {}: line {line}: `{text}` is not an integer", path.display())]
@@ -60,14 +60,14 @@ pub enum TraceError {
     Env(#[from] EnvError),
     /// The trace could not be written.
     #[error("writing the trace: {0}")]
-    Write(#[source] std::io::Error),
+    Write(std::io::Error),
 }
 
 /// Reads an actions file: one integer action in 0..=5 per line (surrounding whitespace allowed).
 pub fn read_actions(path: &Path) -> Result<Vec<usize>, TraceError> {
-    let text = std::fs::read_to_string(path).map_err(|source| TraceError::ReadActions {
+    let text = std::fs::read_to_string(path).map_err(|cause| TraceError::ReadActions {
         path: path.to_path_buf(),
-        source,
+        cause,
     })?;
     parse_actions(&text, path)
 }

@@ -1,6 +1,10 @@
 //! `hrl bench ...`: throughput benchmarks.
 
+use std::time::Instant;
+
+use anyhow::Context;
 use clap::{Args, Subcommand};
+use hrl_env::{EnvOptions, ObsDtype, ObsElement, RandomState, VecEnv, VecEnvConfig, make};
 
 /// Arguments of `hrl bench`.
 #[derive(Args)]
@@ -11,13 +15,131 @@ pub struct BenchArgs {
 
 #[derive(Subcommand)]
 enum BenchCommand {
-    /// Environment steps per second.
-    Env,
+    /// Environment steps per second, with uniformly random actions.
+    Env(EnvBenchArgs),
+}
+
+#[derive(Args)]
+struct EnvBenchArgs {
+    /// Environment id (see `hrl env list`).
+    #[arg(long)]
+    env: String,
+    /// Copies stepped together; 1 benchmarks a single environment without the vector wrapper.
+    #[arg(long, default_value_t = 1)]
+    num_envs: usize,
+    /// Environment steps to take in total, over all copies.
+    #[arg(long, default_value_t = 1_000_000)]
+    steps: u64,
+    /// Worker threads for the copies [default: available cores, at most num_envs].
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Run seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print one JSON object instead of a sentence.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Runs `hrl bench`.
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
-        BenchCommand::Env => anyhow::bail!("hrl bench env is not available in this build yet"),
+        BenchCommand::Env(args) => bench_env(args),
     }
+}
+
+/// Uniformly random actions, drawn before timing and replayed cyclically.
+fn action_table(num_actions: usize, len: usize, seed: u64) -> Vec<usize> {
+    let mut rng = RandomState::new(seed as u32);
+    (0..len)
+        .map(|_| rng.randint(num_actions as u32) as usize)
+        .collect()
+}
+
+const ACTION_TABLE_LEN: usize = 1 << 16;
+
+fn bench_env(args: EnvBenchArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.num_envs >= 1, "--num-envs must be at least 1");
+    anyhow::ensure!(args.steps >= 1, "--steps must be at least 1");
+    let num_threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(args.num_envs)
+    });
+    anyhow::ensure!(num_threads >= 1, "--threads must be at least 1");
+    let spec = make(&args.env, &EnvOptions::default())?.spec().clone();
+    let (steps, seconds) = if args.num_envs == 1 {
+        bench_single(&args)?
+    } else {
+        let config = VecEnvConfig {
+            env_id: args.env.clone(),
+            options: EnvOptions::default(),
+            num_envs: args.num_envs,
+            seed: args.seed,
+            num_threads,
+        };
+        match spec.observation_dtype {
+            ObsDtype::U8 => bench_vec::<u8>(&config, args.steps)?,
+            ObsDtype::F32 => bench_vec::<f32>(&config, args.steps)?,
+        }
+    };
+    let steps_per_second = steps as f64 / seconds;
+    let threads = if args.num_envs == 1 { 1 } else { num_threads };
+    if args.json {
+        let report = serde_json::json!({
+            "env": args.env,
+            "num_envs": args.num_envs,
+            "threads": threads,
+            "steps": steps,
+            "seconds": seconds,
+            "steps_per_second": steps_per_second,
+        });
+        println!("{report}");
+    } else {
+        println!(
+            "{}: {steps} steps with {} envs on {threads} threads in {seconds:.3} s: {steps_per_second:.0} steps/s",
+            args.env, args.num_envs
+        );
+    }
+    Ok(())
+}
+
+/// One environment, stepped and observed, reset on episode end. Returns (steps, seconds).
+fn bench_single(args: &EnvBenchArgs) -> anyhow::Result<(u64, f64)> {
+    let mut env = make(&args.env, &EnvOptions::default())?;
+    let spec = env.spec().clone();
+    let actions = action_table(spec.num_actions, ACTION_TABLE_LEN, args.seed);
+    let mut obs_u8 = vec![0u8; spec.observation_len()];
+    let mut obs_f32 = vec![0f32; spec.observation_len()];
+    env.reset(Some(args.seed as u32));
+    let start = Instant::now();
+    for t in 0..args.steps {
+        let step = env
+            .step(actions[t as usize % ACTION_TABLE_LEN])
+            .context("stepping")?;
+        match spec.observation_dtype {
+            ObsDtype::U8 => env.observe_u8(&mut obs_u8)?,
+            ObsDtype::F32 => env.observe_f32(&mut obs_f32)?,
+        }
+        if step.done() {
+            env.reset(None);
+        }
+    }
+    Ok((args.steps, start.elapsed().as_secs_f64()))
+}
+
+/// `num_envs` copies through [`VecEnv`]; rounds the steps up to whole batches.
+fn bench_vec<T: ObsElement>(config: &VecEnvConfig, steps: u64) -> anyhow::Result<(u64, f64)> {
+    let mut env = VecEnv::<T>::new(config)?;
+    let n = config.num_envs;
+    let batches = steps.div_ceil(n as u64);
+    let table_len = ACTION_TABLE_LEN.div_ceil(n) * n;
+    let actions = action_table(env.spec().num_actions, table_len, config.seed);
+    let start = Instant::now();
+    for b in 0..batches as usize {
+        let offset = (b * n) % table_len;
+        env.step(&actions[offset..offset + n]).context("stepping")?;
+    }
+    Ok((batches * n as u64, start.elapsed().as_secs_f64()))
 }
