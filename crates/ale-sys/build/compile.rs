@@ -69,12 +69,14 @@ pub fn write_version_header(ale_dir: &Path, out_dir: &Path, version: &str) -> Re
 }
 
 /// Compiles the emulator and the shim (C++17, `-O3 -DNDEBUG`, whatever the
-/// Cargo profile) into `libale.a` and tells Cargo to link it with libstdc++.
+/// Cargo profile) into `out_dir/libale.a`, or takes it from the library
+/// cache under `cache_root`, and tells Cargo to link it with libstdc++.
 pub fn build(
     sdist: &Path,
     shim_dir: &Path,
     out_dir: &Path,
     zlib_include: Option<&Path>,
+    cache_root: Option<PathBuf>,
 ) -> Result<(), String> {
     let ale_dir = sdist.join("src").join("ale");
     write_version_header(&ale_dir, out_dir, super::sdist::ALE_VERSION)?;
@@ -96,7 +98,33 @@ pub fn build(
     if let Some(include) = zlib_include {
         build.include(include);
     }
+    let compiler = build
+        .try_get_compiler()
+        .map_err(|e| format!("finding a C++ compiler: {e}"))?;
+    let version_header = out_dir.join("version.hpp");
+    let mut inputs: Vec<PathBuf> = vec![
+        ale_dir.join("ale_interface.cpp"),
+        ale_dir.join("ale_interface.hpp"),
+        version_header,
+        shim_dir.to_path_buf(),
+    ];
+    inputs.extend(SOURCE_DIRS.iter().map(|dir| ale_dir.join(dir)));
+    inputs.extend(zlib_include.map(Path::to_path_buf));
+    let input_refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    let cache = super::cache::LibCache::new(cache_root, &compiler, &input_refs)?;
+    if let Some(cache) = &cache
+        && cache.fetch(out_dir)
+    {
+        println!("cargo:rustc-link-search=native={}", out_dir.display());
+        println!("cargo:rustc-link-lib=static=ale");
+        println!("cargo:rustc-link-lib=stdc++");
+        return Ok(());
+    }
     build
         .try_compile("ale")
-        .map_err(|e| format!("compiling ALE's C++ sources from {}: {e}", sdist.display()))
+        .map_err(|e| format!("compiling ALE's C++ sources from {}: {e}", sdist.display()))?;
+    if let Some(cache) = &cache {
+        cache.store(out_dir);
+    }
+    Ok(())
 }

@@ -1,9 +1,11 @@
 //! Build script of `ale-sys`: obtains the ale-py 0.12.1 sources (see
-//! `sdist.rs`) and compiles ALE with our C shim (see `compile.rs`).
+//! `sdist.rs`) and compiles ALE with our C shim (see `compile.rs`), once per
+//! machine (see `cache.rs`).
 //!
 //! Exports `ALE_SDIST_DIR` (the extracted sdist, whose `src/ale/python/roms`
 //! holds the ROMs) to the crate as a compile-time environment variable.
 
+mod cache;
 mod compile;
 mod sdist;
 
@@ -34,6 +36,7 @@ fn run() -> Result<(), String> {
         &manifest_dir.join("shim"),
         &out_dir,
         zlib_include.as_deref(),
+        sdist::cache_dir().ok(),
     )?;
     println!("cargo:rustc-env=ALE_SDIST_DIR={}", sdist.display());
     println!("cargo:sdist={}", sdist.display());

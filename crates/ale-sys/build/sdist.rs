@@ -51,7 +51,7 @@ pub fn locate() -> Result<PathBuf, String> {
 }
 
 /// `$XDG_CACHE_HOME/hadamard-rl/ale-py-0.12.1`, else `$HOME/.cache/...`.
-fn cache_dir() -> Result<PathBuf, String> {
+pub fn cache_dir() -> Result<PathBuf, String> {
     let base = match std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
         Some(xdg) => PathBuf::from(xdg),
         None => match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
