@@ -2,6 +2,8 @@
 
 mod cmd;
 
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 
 /// hadamard-rl: deep RL research on representation health and Hadamard representations.
@@ -14,15 +16,41 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Describe a network: layers and parameter counts.
+    Model(cmd::model::ModelArgs),
+    /// Representation diagnostics of a feature matrix (dead fraction, srank, erank).
+    Diagnose(cmd::diagnose::DiagnoseArgs),
+    /// Shallow networks fitting a 1-D target (the paper's expressivity figure).
+    Toy(cmd::toy::ToyArgs),
     /// Environments: traces for parity checks.
     Env(cmd::env::EnvArgs),
     /// Throughput benchmarks.
     Bench(cmd::bench::BenchArgs),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HRL_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
     let cli = Cli::parse();
     match cli.command {
+        Command::Model(args) => cmd::model::run(args),
+        Command::Diagnose(args) => cmd::diagnose::run(args),
+        Command::Toy(args) => cmd::toy::run(args),
         Command::Env(args) => cmd::env::run(args),
         Command::Bench(args) => cmd::bench::run(args),
     }

@@ -1,1 +1,7 @@
-//! Experiments for hadamard-rl: run directories, metrics, checkpoints, sweeps, statistics, plots and reports.
+//! Experiments for hadamard-rl: run directories, metrics, checkpoints, sweeps, statistics, plots
+//! and reports.
+
+pub mod atomic;
+pub mod features_csv;
+pub mod plot;
+pub mod toy;

@@ -1,4 +1,7 @@
 //! One module per subcommand: each parses its arguments and calls the libraries.
 
 pub mod bench;
+pub mod diagnose;
 pub mod env;
+pub mod model;
+pub mod toy;
