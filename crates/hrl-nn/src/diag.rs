@@ -42,6 +42,9 @@ pub enum DiagError {
         /// Columns of the second.
         b_cols: usize,
     },
+    /// A tensor's values could not be read back from the device.
+    #[error("reading features from the device: {0}")]
+    Data(String),
     /// The singular value decomposition did not converge.
     #[error("singular value decomposition did not converge")]
     Svd,

@@ -15,5 +15,6 @@ pub mod device;
 pub mod diag;
 pub mod init;
 pub mod network;
+pub mod probe;
 pub mod repr;
 pub mod torso;
