@@ -1,1 +1,4 @@
-//! Deep RL agents for hadamard-rl: DQN, PPO and PQN with their replay buffer, schedules and optimisers.
+//! Deep RL agents for hadamard-rl: DQN, PPO and PQN with their replay buffer, schedules and
+//! optimisers.
+
+pub mod optim;
