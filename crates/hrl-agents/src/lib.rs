@@ -2,3 +2,5 @@
 //! optimisers.
 
 pub mod optim;
+pub mod returns;
+pub mod schedule;
