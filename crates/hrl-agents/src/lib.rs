@@ -1,6 +1,11 @@
 //! Deep RL agents for hadamard-rl: DQN, PPO and PQN with their replay buffer, schedules and
 //! optimisers.
 
+mod error;
 pub mod optim;
+pub mod pqn;
 pub mod returns;
+pub mod rng;
 pub mod schedule;
+
+pub use error::AgentError;

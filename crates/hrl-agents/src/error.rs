@@ -1,0 +1,47 @@
+//! Errors of the agents.
+
+use hrl_env::EnvError;
+use hrl_nn::diag::DiagError;
+use hrl_nn::torso::NetError;
+
+/// What can stop an agent.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// A hyperparameter with an impossible value.
+    #[error("config key `{key}`: {message}")]
+    Config {
+        /// The key.
+        key: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The environments failed.
+    #[error(transparent)]
+    Env(#[from] EnvError),
+    /// The network could not be built.
+    #[error(transparent)]
+    Network(#[from] NetError),
+    /// The diagnostics failed.
+    #[error(transparent)]
+    Diag(#[from] DiagError),
+    /// A loss or parameter stopped being finite.
+    #[error(
+        "{what} is not finite at agent step {step}; the run stops (the last good checkpoint is kept)"
+    )]
+    NonFinite {
+        /// What was not finite.
+        what: &'static str,
+        /// Agent steps done when it happened.
+        step: u64,
+    },
+}
+
+impl AgentError {
+    /// A config error on `key`.
+    pub fn config(key: &'static str, message: impl Into<String>) -> AgentError {
+        AgentError::Config {
+            key,
+            message: message.into(),
+        }
+    }
+}

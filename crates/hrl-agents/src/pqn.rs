@@ -1,0 +1,454 @@
+//! PQN: parallelised Q-learning (Gallici et al. 2024), as purejaxql's `pqn_minatar.py` and
+//! `pqn_atari.py` run it.
+//!
+//! No replay buffer and no target network: every update collects `num_steps` steps in each of
+//! `num_envs` environments with ε-greedy actions, computes Q(λ) returns from the Q-values seen
+//! during the rollout, then trains on the rollout for `num_epochs` epochs of `num_minibatches`
+//! shuffled minibatches with loss `0.5 * mean((Q(s, a) - G)^2)`, gradients clipped to a global
+//! norm and RAdam. The network has a LayerNorm before every hidden activation.
+
+use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use hrl_env::{EpisodeStats, VecEnv, VecEnvConfig};
+use hrl_nn::diag::DiagConfig;
+use hrl_nn::network::{NetworkConfig, QNetwork};
+use hrl_nn::probe::{self, ReprDiagnostics};
+
+use crate::AgentError;
+use crate::optim::{RAdamConfig, clip_global_norm};
+use crate::returns::{self, Rollout};
+use crate::rng::Rng;
+use crate::schedule;
+
+/// PQN's hyperparameters; the defaults are purejaxql's `pqn_minatar.yaml`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PqnConfig {
+    /// Agent steps over all environments (purejaxql `TOTAL_TIMESTEPS`).
+    pub total_timesteps: u64,
+    /// Agent steps over which ε decays, if not `total_timesteps` (`TOTAL_TIMESTEPS_DECAY`).
+    pub total_timesteps_decay: Option<u64>,
+    /// Parallel environments (`NUM_ENVS`).
+    pub num_envs: usize,
+    /// Steps per environment per update (`NUM_STEPS`).
+    pub num_steps: usize,
+    /// Passes over each rollout (`NUM_EPOCHS`).
+    pub num_epochs: usize,
+    /// Minibatches per pass (`NUM_MINIBATCHES`).
+    pub num_minibatches: usize,
+    /// Initial exploration rate (`EPS_START`).
+    pub eps_start: f64,
+    /// Final exploration rate (`EPS_FINISH`).
+    pub eps_finish: f64,
+    /// Fraction of the decay updates over which ε falls linearly (`EPS_DECAY`).
+    pub eps_decay: f64,
+    /// RAdam learning rate (`LR`).
+    pub learning_rate: f64,
+    /// Decay the learning rate linearly to 0 over the updates (`LR_LINEAR_DECAY`).
+    pub lr_linear_decay: bool,
+    /// Global gradient-norm limit (`MAX_GRAD_NORM`).
+    pub max_grad_norm: f64,
+    /// Discount γ (`GAMMA`).
+    pub gamma: f64,
+    /// λ of the Q(λ) returns (`LAMBDA`).
+    pub lambda: f64,
+    /// RAdam's moment settings.
+    pub radam: RAdamConfig,
+}
+
+impl Default for PqnConfig {
+    fn default() -> Self {
+        PqnConfig {
+            total_timesteps: 10_000_000,
+            total_timesteps_decay: None,
+            num_envs: 128,
+            num_steps: 32,
+            num_epochs: 2,
+            num_minibatches: 32,
+            eps_start: 1.0,
+            eps_finish: 0.05,
+            eps_decay: 0.1,
+            learning_rate: 5e-4,
+            lr_linear_decay: true,
+            max_grad_norm: 10.0,
+            gamma: 0.99,
+            lambda: 0.65,
+            radam: RAdamConfig::default(),
+        }
+    }
+}
+
+impl PqnConfig {
+    /// Transitions per update, `num_envs * num_steps`.
+    pub fn batch_size(&self) -> usize {
+        self.num_envs * self.num_steps
+    }
+
+    /// Updates in the run.
+    pub fn num_updates(&self) -> u64 {
+        self.total_timesteps / self.batch_size() as u64
+    }
+
+    /// Checks the values that would make the run impossible; errors name the key.
+    pub fn validate(&self) -> Result<(), AgentError> {
+        let positive = [
+            ("num_envs", self.num_envs),
+            ("num_steps", self.num_steps),
+            ("num_epochs", self.num_epochs),
+            ("num_minibatches", self.num_minibatches),
+        ];
+        for (key, value) in positive {
+            if value == 0 {
+                return Err(AgentError::config(key, "must be positive"));
+            }
+        }
+        if self.batch_size() % self.num_minibatches != 0 {
+            return Err(AgentError::config(
+                "num_minibatches",
+                format!("must divide num_envs * num_steps = {}", self.batch_size()),
+            ));
+        }
+        if self.num_updates() == 0 {
+            return Err(AgentError::config(
+                "total_timesteps",
+                format!(
+                    "must be at least num_envs * num_steps = {}",
+                    self.batch_size()
+                ),
+            ));
+        }
+        for (key, value) in [("gamma", self.gamma), ("lambda", self.lambda)] {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(AgentError::config(key, "must be in [0, 1]"));
+            }
+        }
+        if !(self.learning_rate > 0.0) || !(self.max_grad_norm > 0.0) {
+            return Err(AgentError::config(
+                "learning_rate",
+                "learning_rate and max_grad_norm must be positive",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What one update did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PqnUpdate {
+    /// Mean loss over the update's minibatches.
+    pub loss: f64,
+    /// Mean global gradient norm before clipping.
+    pub grad_norm: f64,
+    /// ε used in the rollout.
+    pub epsilon: f64,
+    /// Learning rate used.
+    pub learning_rate: f64,
+    /// Episodes that ended during the rollout.
+    pub episodes: Vec<EpisodeStats>,
+}
+
+/// The PQN agent: its environments, network, optimiser and rollout buffers.
+pub struct Pqn {
+    config: PqnConfig,
+    network: NetworkConfig,
+    envs: VecEnv<f32>,
+    model: QNetwork,
+    optimizer: ModuleOptimizer,
+    device: Device,
+    rng: Rng,
+    updates_done: u64,
+    obs_len: usize,
+    /// `[T, N, obs_len]` observations of the rollout.
+    observations: Vec<f32>,
+    /// `[T, N]` actions, rewards, flags, `max_a Q` of the observation, next values, targets.
+    actions: Vec<usize>,
+    rewards: Vec<f32>,
+    terminated: Vec<bool>,
+    done: Vec<bool>,
+    max_q: Vec<f32>,
+    next_values: Vec<f32>,
+    targets: Vec<f32>,
+    /// Final observations of truncated steps, with their `[T, N]` index.
+    truncated_final: Vec<(usize, Vec<f32>)>,
+}
+
+impl Pqn {
+    /// Builds the agent; `envs.num_envs` is taken from `config`. `device` is the plain device;
+    /// training runs on its autodiff form.
+    pub fn new(
+        config: PqnConfig,
+        network: NetworkConfig,
+        envs: VecEnvConfig,
+        device: &Device,
+        seed: u64,
+    ) -> Result<Pqn, AgentError> {
+        config.validate()?;
+        let envs = VecEnv::<f32>::new(&VecEnvConfig {
+            num_envs: config.num_envs,
+            seed,
+            ..envs
+        })?;
+        let spec = envs.spec().clone();
+        let mut network = network;
+        network.torso.obs_shape = spec.observation_shape.clone();
+        network.num_actions = spec.num_actions;
+        let device = device.clone().autodiff();
+        device.seed(seed);
+        let model = network.init_q(&device)?;
+        let obs_len = spec.observation_len();
+        let batch = config.batch_size();
+        Ok(Pqn {
+            optimizer: config.radam.init(),
+            network,
+            envs,
+            model,
+            device,
+            rng: Rng::new(seed ^ 0x5051_4e5f_5247),
+            updates_done: 0,
+            obs_len,
+            observations: vec![0.0; batch * obs_len],
+            actions: vec![0; batch],
+            rewards: vec![0.0; batch],
+            terminated: vec![false; batch],
+            done: vec![false; batch],
+            max_q: vec![0.0; batch],
+            next_values: vec![0.0; batch],
+            targets: vec![0.0; batch],
+            truncated_final: Vec::new(),
+            config,
+        })
+    }
+
+    /// The hyperparameters.
+    pub fn config(&self) -> &PqnConfig {
+        &self.config
+    }
+
+    /// The resolved network (observation shape and actions filled in from the environment).
+    pub fn network(&self) -> &NetworkConfig {
+        &self.network
+    }
+
+    /// Updates done so far.
+    pub fn updates_done(&self) -> u64 {
+        self.updates_done
+    }
+
+    /// Agent steps taken so far, over all environments.
+    pub fn steps_done(&self) -> u64 {
+        self.updates_done * self.config.batch_size() as u64
+    }
+
+    /// The training network.
+    pub fn model(&self) -> &QNetwork {
+        &self.model
+    }
+
+    /// ε at the current update.
+    pub fn epsilon(&self) -> f64 {
+        let c = &self.config;
+        let decay_steps = c.total_timesteps_decay.unwrap_or(c.total_timesteps);
+        let decay_updates = (decay_steps / c.batch_size() as u64) as f64;
+        schedule::linear(
+            c.eps_start,
+            c.eps_finish,
+            c.eps_decay * decay_updates,
+            self.updates_done as f64,
+        )
+    }
+
+    /// Learning rate at the current update.
+    pub fn learning_rate(&self) -> f64 {
+        let c = &self.config;
+        if c.lr_linear_decay {
+            c.learning_rate * (1.0 - self.updates_done as f64 / c.num_updates() as f64)
+        } else {
+            c.learning_rate
+        }
+    }
+
+    /// One rollout and the training on it.
+    pub fn update(&mut self) -> Result<PqnUpdate, AgentError> {
+        let epsilon = self.epsilon();
+        let learning_rate = self.learning_rate();
+        let episodes = self.collect_rollout(epsilon)?;
+        self.compute_targets();
+        let (loss, grad_norm) = self.train_on_rollout(learning_rate)?;
+        self.updates_done += 1;
+        Ok(PqnUpdate {
+            loss,
+            grad_norm,
+            epsilon,
+            learning_rate,
+            episodes,
+        })
+    }
+
+    /// Steps every environment `num_steps` times with ε-greedy actions of the current network.
+    fn collect_rollout(&mut self, epsilon: f64) -> Result<Vec<EpisodeStats>, AgentError> {
+        let n = self.config.num_envs;
+        let num_actions = self.network.num_actions;
+        let policy = self.model.valid();
+        let mut episodes = Vec::new();
+        self.truncated_final.clear();
+        for t in 0..self.config.num_steps {
+            let rows = t * n..(t + 1) * n;
+            let obs_rows = rows.start * self.obs_len..rows.end * self.obs_len;
+            self.observations[obs_rows.clone()].copy_from_slice(self.envs.observations());
+            let obs = self.tensor_rows(&self.observations[obs_rows], n, &policy_device(&policy));
+            let q = policy.forward(obs);
+            let greedy = host_ints(q.clone().argmax(1));
+            let max_q = host_floats(q.max_dim(1));
+            for env in 0..n {
+                let index = t * n + env;
+                self.max_q[index] = max_q[env];
+                self.actions[index] = if self.rng.uniform() < epsilon {
+                    self.rng.below(num_actions)
+                } else {
+                    greedy[env] as usize
+                };
+            }
+            self.envs.step(&self.actions[rows.clone()])?;
+            for env in 0..n {
+                let index = t * n + env;
+                self.rewards[index] = self.envs.rewards()[env];
+                self.terminated[index] = self.envs.terminated()[env];
+                self.done[index] = self.terminated[index] || self.envs.truncated()[env];
+                if self.envs.truncated()[env] && !self.terminated[index] {
+                    let start = env * self.obs_len;
+                    let final_obs = &self.envs.final_observations()[start..start + self.obs_len];
+                    self.truncated_final.push((index, final_obs.to_vec()));
+                }
+            }
+            episodes.extend(self.envs.finished_episodes().iter().map(|e| e.stats));
+        }
+        // Values after the last step: max_a Q of the current observations.
+        let last = self.tensor_rows(self.envs.observations(), n, &policy_device(&policy));
+        let last_max_q = host_floats(policy.forward(last).max_dim(1));
+        let (steps, batch) = (self.config.num_steps, self.config.batch_size());
+        self.next_values[..batch - n].copy_from_slice(&self.max_q[n..]);
+        self.next_values[(steps - 1) * n..].copy_from_slice(&last_max_q);
+        if !self.truncated_final.is_empty() {
+            let finals: Vec<f32> = self
+                .truncated_final
+                .iter()
+                .flat_map(|(_, obs)| obs.iter().copied())
+                .collect();
+            let count = self.truncated_final.len();
+            let values = host_floats(
+                policy
+                    .forward(self.tensor_rows(&finals, count, &policy_device(&policy)))
+                    .max_dim(1),
+            );
+            for ((index, _), value) in self.truncated_final.iter().zip(values) {
+                self.next_values[*index] = value;
+            }
+        }
+        Ok(episodes)
+    }
+
+    fn compute_targets(&mut self) {
+        let rollout = Rollout {
+            num_envs: self.config.num_envs,
+            rewards: &self.rewards,
+            terminated: &self.terminated,
+            done: &self.done,
+            next_values: &self.next_values,
+        };
+        returns::q_lambda(
+            rollout,
+            self.config.gamma as f32,
+            self.config.lambda as f32,
+            &mut self.targets,
+        );
+    }
+
+    /// `num_epochs` passes of shuffled minibatches; returns the mean loss and gradient norm.
+    fn train_on_rollout(&mut self, learning_rate: f64) -> Result<(f64, f64), AgentError> {
+        let batch = self.config.batch_size();
+        let minibatch = batch / self.config.num_minibatches;
+        let mut order: Vec<usize> = (0..batch).collect();
+        let (mut loss_sum, mut norm_sum, mut count) = (0.0, 0.0, 0usize);
+        for _ in 0..self.config.num_epochs {
+            self.rng.shuffle(&mut order);
+            for chunk in order.chunks(minibatch) {
+                let mut obs = Vec::with_capacity(chunk.len() * self.obs_len);
+                for &i in chunk {
+                    obs.extend_from_slice(
+                        &self.observations[i * self.obs_len..(i + 1) * self.obs_len],
+                    );
+                }
+                let actions: Vec<i64> = chunk.iter().map(|&i| self.actions[i] as i64).collect();
+                let targets: Vec<f32> = chunk.iter().map(|&i| self.targets[i]).collect();
+                let rows = chunk.len();
+                let obs = Tensor::<2>::from_data(
+                    TensorData::new(obs, [rows, self.obs_len]),
+                    &self.device,
+                );
+                let actions =
+                    Tensor::<2, Int>::from_data(TensorData::new(actions, [rows, 1]), &self.device);
+                let targets =
+                    Tensor::<2>::from_data(TensorData::new(targets, [rows, 1]), &self.device);
+                let chosen = self.model.forward(obs).gather(1, actions);
+                let loss = (chosen - targets).square().mean().mul_scalar(0.5);
+                let loss_value = f64::from(loss.clone().into_scalar::<f32>());
+                if !loss_value.is_finite() {
+                    return Err(AgentError::NonFinite {
+                        what: "PQN loss",
+                        step: self.steps_done(),
+                    });
+                }
+                let mut grads = GradientsParams::from_grads(loss.backward(), &self.model);
+                let norm = clip_global_norm(&self.model, &mut grads, self.config.max_grad_norm);
+                let model = self.model.clone();
+                self.model = self.optimizer.step(learning_rate, model, grads);
+                loss_sum += loss_value;
+                norm_sum += norm;
+                count += 1;
+            }
+        }
+        Ok((loss_sum / count as f64, norm_sum / count as f64))
+    }
+
+    /// Representation diagnostics on the first `probe_size` states of the last rollout.
+    pub fn probe(
+        &self,
+        probe_size: usize,
+        config: &DiagConfig,
+    ) -> Result<ReprDiagnostics, AgentError> {
+        let rows = probe_size.min(self.config.batch_size());
+        let policy = self.model.valid();
+        let obs = self.tensor_rows(
+            &self.observations[..rows * self.obs_len],
+            rows,
+            &policy_device(&policy),
+        );
+        let repr = policy.torso.forward(obs);
+        Ok(probe::diagnose_repr(
+            &repr,
+            self.network.torso.repr.branches,
+            config,
+        )?)
+    }
+
+    fn tensor_rows(&self, values: &[f32], rows: usize, device: &Device) -> Tensor<2> {
+        Tensor::from_data(
+            TensorData::new(values.to_vec(), [rows, self.obs_len]),
+            device,
+        )
+    }
+}
+
+/// The device a module's parameters live on.
+fn policy_device(model: &QNetwork) -> Device {
+    model.head.weight.val().device()
+}
+
+fn host_floats(t: Tensor<2>) -> Vec<f32> {
+    t.into_data().iter::<f32>().collect()
+}
+
+fn host_ints(t: Tensor<2, Int>) -> Vec<i64> {
+    t.into_data().iter::<i64>().collect()
+}

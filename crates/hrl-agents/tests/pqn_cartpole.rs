@@ -1,0 +1,60 @@
+//! PQN learns CartPole-v1 within a bounded budget.
+
+use burn::tensor::Device;
+use hrl_agents::pqn::{Pqn, PqnConfig};
+use hrl_env::{EnvOptions, VecEnvConfig};
+use hrl_nn::network::{Head, NetworkConfig};
+use hrl_nn::torso::{TorsoConfig, TorsoKind};
+
+#[test]
+fn pqn_learns_cartpole() {
+    let config = PqnConfig {
+        total_timesteps: std::env::var("HRL_PQN_STEPS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(200_000),
+        num_envs: 32,
+        num_steps: 32,
+        num_epochs: 4,
+        num_minibatches: 8,
+        eps_finish: 0.02,
+        eps_decay: 0.2,
+        learning_rate: 1e-3,
+        lr_linear_decay: false,
+        ..PqnConfig::default()
+    };
+    let mut torso = TorsoConfig::new(TorsoKind::Mlp, "relu".parse().unwrap());
+    torso.layer_norm_all = true;
+    let network = NetworkConfig {
+        torso,
+        head: Head::default(),
+        num_actions: 2,
+    };
+    let envs = VecEnvConfig {
+        env_id: "cartpole".into(),
+        options: EnvOptions::default(),
+        num_envs: 0,
+        seed: 0,
+        num_threads: 1,
+    };
+    let mut agent = Pqn::new(config, network, envs, &Device::flex(), 1).unwrap();
+    let mut returns = Vec::new();
+    while agent.updates_done() < agent.config().num_updates() {
+        let update = agent.update().unwrap();
+        returns.extend(update.episodes.iter().map(|e| e.episodic_return));
+        if agent.updates_done() % 20 == 0 {
+            let recent = &returns[returns.len().saturating_sub(20)..];
+            eprintln!(
+                "update {} steps {} eps {:.3} loss {:.4} recent return {:.1}",
+                agent.updates_done(),
+                agent.steps_done(),
+                update.epsilon,
+                update.loss,
+                recent.iter().sum::<f64>() / recent.len().max(1) as f64
+            );
+        }
+    }
+    let last = &returns[returns.len() - 20..];
+    let mean = last.iter().sum::<f64>() / 20.0;
+    assert!(mean >= 195.0, "mean return of the last 20 episodes: {mean}");
+}
