@@ -4,4 +4,5 @@
 pub mod atomic;
 pub mod features_csv;
 pub mod plot;
+pub mod tensorboard;
 pub mod toy;

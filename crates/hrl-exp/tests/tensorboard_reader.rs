@@ -1,0 +1,119 @@
+//! Our event files read by TensorBoard's own Python reader (`fixtures/read_tb.py`, the
+//! EventAccumulator behind `tensorboard --logdir`). Runs the interpreter named by
+//! `HRL_TEST_PYTHON` (default `python3`); skipped with a message when it cannot import
+//! tensorboard (`pip install -r crates/hrl-exp/tests/fixtures/requirements.txt`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use hrl_exp::tensorboard::EventWriter;
+use serde_json::Value;
+
+fn python_with_tensorboard() -> Option<String> {
+    let python = std::env::var("HRL_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string());
+    let ok = Command::new(&python)
+        .args(["-c", "import tensorboard"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if ok {
+        Some(python)
+    } else {
+        println!(
+            "SKIPPED: {python} cannot import tensorboard; set HRL_TEST_PYTHON to an interpreter \
+             with crates/hrl-exp/tests/fixtures/requirements.txt installed"
+        );
+        None
+    }
+}
+
+fn read_with_tensorboard(python: &str, dir: &Path) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/read_tb.py");
+    let out = Command::new(python).arg(script).arg(dir).output().unwrap();
+    assert!(
+        out.status.success(),
+        "read_tb.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hrl-tb-py-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The (step, value) points of one scalar tag, values as f32 (what both sides store).
+fn points(read: &Value, tag: &str) -> Vec<(i64, f32)> {
+    read["scalars"][tag]
+        .as_array()
+        .unwrap_or_else(|| panic!("no scalar tag {tag} in {read}"))
+        .iter()
+        .map(|p| (p[0].as_i64().unwrap(), p[1].as_f64().unwrap() as f32))
+        .collect()
+}
+
+#[test]
+fn tensorboard_reads_scalars_and_text_exactly() {
+    let Some(python) = python_with_tensorboard() else {
+        return;
+    };
+    let dir = temp_dir("exact");
+    let values = [0.1, -3.25e-7, 12345.678, 1.0 / 3.0];
+    {
+        let mut w = EventWriter::create(&dir).unwrap();
+        for (i, v) in values.iter().enumerate() {
+            w.add_scalars(&[("loss", *v), ("sps", 1000.0 + i as f64)], 100 * i as i64)
+                .unwrap();
+        }
+        w.add_text("config", "algo = \"pqn\"\nlr = 2.5e-4", 0)
+            .unwrap();
+    }
+    let read = read_with_tensorboard(&python, &dir);
+    let expected: Vec<(i64, f32)> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (100 * i as i64, *v as f32))
+        .collect();
+    assert_eq!(points(&read, "loss"), expected);
+    assert_eq!(points(&read, "sps")[3], (300, 1003.0));
+    assert_eq!(
+        read["text"]["config"][0],
+        serde_json::json!([0, "algo = \"pqn\"\nlr = 2.5e-4"])
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn tensorboard_drops_events_after_a_restart_step() {
+    let Some(python) = python_with_tensorboard() else {
+        return;
+    };
+    let dir = temp_dir("restart");
+    {
+        let mut first = EventWriter::create(&dir).unwrap();
+        for step in 1..=10 {
+            first
+                .add_scalar("episodic_return", step as f64, step)
+                .unwrap();
+        }
+    }
+    {
+        // Resumed from a checkpoint at step 5: steps 6.. are logged again, with new values.
+        let mut second = EventWriter::create(&dir).unwrap();
+        second.add_session_start(6).unwrap();
+        for step in 6..=12 {
+            second
+                .add_scalar("episodic_return", 100.0 + step as f64, step)
+                .unwrap();
+        }
+    }
+    let read = read_with_tensorboard(&python, &dir);
+    let expected: Vec<(i64, f32)> = (1..=12)
+        .map(|s| (s, if s <= 5 { s as f32 } else { 100.0 + s as f32 }))
+        .collect();
+    assert_eq!(points(&read, "episodic_return"), expected);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
