@@ -3,6 +3,7 @@
 
 pub mod atomic;
 pub mod features_csv;
+pub mod metrics;
 pub mod plot;
 pub mod tensorboard;
 pub mod toy;

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use hrl_exp::metrics::MetricsLog;
 use hrl_exp::tensorboard::EventWriter;
 use serde_json::Value;
 
@@ -115,5 +116,42 @@ fn tensorboard_drops_events_after_a_restart_step() {
         .map(|s| (s, if s <= 5 { s as f32 } else { 100.0 + s as f32 }))
         .collect();
     assert_eq!(points(&read, "episodic_return"), expected);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn resumed_metrics_log_shows_each_step_once_in_tensorboard() {
+    let Some(python) = python_with_tensorboard() else {
+        return;
+    };
+    let dir = temp_dir("metrics-resume");
+    let columns = ["step", "loss"];
+    {
+        let mut log = MetricsLog::create(&dir, &columns).unwrap();
+        for step in 1..=10 {
+            log.write_named(&[("step", step as f64), ("loss", step as f64)])
+                .unwrap();
+        }
+    }
+    {
+        let (mut log, report) = MetricsLog::resume(&dir, &columns, 5).unwrap();
+        assert_eq!(report.dropped_rows, 5);
+        for step in 6..=8 {
+            log.write_named(&[("step", step as f64), ("loss", -(step as f64))])
+                .unwrap();
+        }
+    }
+    let expected: Vec<(i64, f32)> = (1..=8)
+        .map(|s| (s, if s <= 5 { s as f32 } else { -(s as f32) }))
+        .collect();
+    assert_eq!(
+        points(&read_with_tensorboard(&python, &dir), "loss"),
+        expected
+    );
+    let csv = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    assert_eq!(
+        csv,
+        "step,loss\n1,1\n2,2\n3,3\n4,4\n5,5\n6,-6\n7,-7\n8,-8\n"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
