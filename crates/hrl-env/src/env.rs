@@ -50,16 +50,24 @@ impl Step {
     }
 }
 
-/// Statistics of one episode, the running one or the one that just ended.
+/// Statistics of one (learning) episode, the running one or the one that just ended.
+///
+/// On Atari with episodic life a learning episode is one life: see [`crate::atari::Atari`].
+/// To log the score of whole games, as papers report it, keep [`EpisodeStats::full_game_score`]
+/// of the finished episodes where it is `Some`.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct EpisodeStats {
-    /// Sum of the rewards the agent received.
+    /// Sum of the rewards the agent received (on Atari: clipped, this learning episode only).
     pub episodic_return: f64,
-    /// Agent steps taken.
+    /// Agent steps taken in this learning episode.
     pub episodic_length: u64,
-    /// The game's own score where it differs from `episodic_return` (Atari's unclipped
-    /// score); `None` where the two are the same.
+    /// The game's own score where it differs from `episodic_return`: on Atari the unclipped
+    /// score of the whole game so far, over all its lives (always `Some`); `None` where the
+    /// two are the same (MinAtar, CartPole).
     pub game_score: Option<f64>,
+    /// This learning episode ended by a lost life under Atari's episodic life, and the game
+    /// goes on in the next episode; false for every other episode and environment.
+    pub continues_game: bool,
 }
 
 impl EpisodeStats {
@@ -67,6 +75,12 @@ impl EpisodeStats {
     pub fn record(&mut self, reward: f32) {
         self.episodic_return += f64::from(reward);
         self.episodic_length += 1;
+    }
+
+    /// For a finished episode: the score of the whole game it ended (`game_score`, else
+    /// `episodic_return`); `None` when the game goes on (`continues_game`).
+    pub fn full_game_score(&self) -> Option<f64> {
+        (!self.continues_game).then(|| self.game_score.unwrap_or(self.episodic_return))
     }
 }
 

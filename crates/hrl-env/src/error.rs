@@ -58,4 +58,18 @@ pub enum EnvError {
     /// The worker threads of a vectorised environment could not be started.
     #[error("could not start the worker threads: {0}")]
     ThreadPool(String),
+    /// An Atari option with a value it cannot take.
+    #[error("Atari option {option} = {value} is invalid: it must be {expected}")]
+    AtariOption {
+        /// The option's name.
+        option: &'static str,
+        /// The value given.
+        value: String,
+        /// What it may be.
+        expected: &'static str,
+    },
+    /// The Atari emulator failed, or a game or its ROM was not found (the message lists the
+    /// valid games or the folders searched).
+    #[error("Atari: {0}")]
+    Atari(String),
 }

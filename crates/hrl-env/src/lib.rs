@@ -1,10 +1,12 @@
 //! Environments for hadamard-rl: the environment interface, vectorised stepping, MinAtar,
-//! CartPole and (later) Atari preprocessing.
+//! CartPole and Atari (ALE 0.12.1 with cleanrl-style preprocessing).
 //!
 //! Every environment implements [`Env`]; [`make`] builds one from its id (`minatar/breakout`,
-//! `cartpole`, ...); [`VecEnv`] steps many copies together; [`trace`] prints the step-by-step
-//! trace used to check MinAtar against the Python reference.
+//! `cartpole`, `atari/breakout`, ...); [`VecEnv`] steps many copies together; [`trace`] prints
+//! the step-by-step trace used to check MinAtar against the Python reference, and
+//! [`atari::trace`] the Atari ones.
 
+pub mod atari;
 mod cartpole;
 mod env;
 mod error;
@@ -14,10 +16,11 @@ mod registry;
 pub mod trace;
 mod vec_env;
 
+pub use atari::{Atari, AtariOptions};
 pub use cartpole::CartPole;
 pub use env::{Env, EnvSpec, EpisodeStats, ObsDtype, ObsElement, Step};
 pub use error::EnvError;
 pub use minatar::{Game, MinAtar, MinAtarConfig};
 pub use random_state::RandomState;
-pub use registry::{EnvOptions, env_ids, make};
+pub use registry::{EnvOptions, env_ids, make, make_with};
 pub use vec_env::{FinishedEpisode, VecEnv, VecEnvConfig};

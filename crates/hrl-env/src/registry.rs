@@ -1,31 +1,68 @@
 //! The environment registry: ids to environments.
 
+use crate::atari::{Atari, AtariConfig, AtariOptions};
 use crate::minatar::{Game, MinAtar, MinAtarConfig};
 use crate::{CartPole, Env, EnvError};
 
 /// Options for [`make`]; `None` keeps the environment's default. Setting an option the
-/// environment does not have is an error.
+/// environment does not have is an error. Atari's own options are [`AtariOptions`], passed to
+/// [`make_with`].
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct EnvOptions {
-    /// Probability of repeating the previous action (MinAtar; default 0.1).
+    /// Probability of repeating the previous action (MinAtar: per step, default 0.1; Atari:
+    /// ALE's `repeat_action_probability`, per emulator frame, default 0.0).
     pub sticky_action_prob: Option<f64>,
     /// Difficulty ramping (MinAtar; default on).
     pub difficulty_ramping: Option<bool>,
-    /// Use the game's minimal action set instead of the full one (MinAtar; default off).
+    /// Use the game's minimal action set instead of the full one (MinAtar: default off;
+    /// Atari: default on).
     pub minimal_action_set: Option<bool>,
 }
 
-/// Every id [`make`] accepts: `minatar/GAME` for the five games, then `cartpole`.
+/// Every id [`make`] accepts: `minatar/GAME` for the five games, `cartpole`, then
+/// `atari/GAME` for every game ale-py 0.12.1 ships.
 pub fn env_ids() -> Vec<String> {
     Game::ALL
         .iter()
         .map(|game| format!("minatar/{}", game.name()))
         .chain(std::iter::once("cartpole".to_string()))
+        .chain(crate::atari::env_ids())
         .collect()
 }
 
-/// Makes the environment registered as `env_id`. Call `reset` on it before stepping.
+/// Makes the environment registered as `env_id` with Atari's defaults. Call `reset` on it
+/// before stepping.
 pub fn make(env_id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, EnvError> {
+    make_with(env_id, options, &AtariOptions::default())
+}
+
+/// Like [`make`], with Atari's options too; setting any of them for another environment is
+/// an error.
+pub fn make_with(
+    env_id: &str,
+    options: &EnvOptions,
+    atari: &AtariOptions,
+) -> Result<Box<dyn Env>, EnvError> {
+    if let Some(game) = env_id.strip_prefix("atari/") {
+        if options.difficulty_ramping.is_some() {
+            return Err(EnvError::UnsupportedOption {
+                env_id: env_id.to_string(),
+                option: "difficulty_ramping",
+            });
+        }
+        let config = AtariConfig::resolve(
+            options.sticky_action_prob,
+            options.minimal_action_set,
+            atari,
+        )?;
+        return Ok(Box::new(Atari::new(game, config)?));
+    }
+    if let Some(option) = atari.set_names().first() {
+        return Err(EnvError::UnsupportedOption {
+            env_id: env_id.to_string(),
+            option,
+        });
+    }
     if let Some(game) = env_id.strip_prefix("minatar/").and_then(Game::from_name) {
         let defaults = MinAtarConfig::default();
         let config = MinAtarConfig {

@@ -5,7 +5,9 @@
 
 use rayon::prelude::*;
 
-use crate::{Env, EnvError, EnvOptions, EnvSpec, EpisodeStats, ObsElement, make};
+use crate::{
+    AtariOptions, Env, EnvError, EnvOptions, EnvSpec, EpisodeStats, ObsElement, make_with,
+};
 
 /// How to build a [`VecEnv`].
 #[derive(Clone, Debug, PartialEq)]
@@ -22,7 +24,9 @@ pub struct VecEnvConfig {
     pub num_threads: usize,
 }
 
-/// An episode that ended during the last [`VecEnv::step`].
+/// An episode that ended during the last [`VecEnv::step`]. On Atari with episodic life this is
+/// a learning episode (one life); keep `stats.full_game_score()` where it is `Some` to log the
+/// scores of whole games.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FinishedEpisode {
     /// Which copy it ran in.
@@ -65,11 +69,16 @@ pub struct VecEnv<T: ObsElement> {
 impl<T: ObsElement> VecEnv<T> {
     /// Makes the copies, seeds them and resets them, so `observations()` is ready.
     pub fn new(config: &VecEnvConfig) -> Result<Self, EnvError> {
+        Self::new_with(config, &AtariOptions::default())
+    }
+
+    /// Like [`VecEnv::new`], with Atari's options for every copy (see [`make_with`]).
+    pub fn new_with(config: &VecEnvConfig, atari: &AtariOptions) -> Result<Self, EnvError> {
         if config.num_envs == 0 {
             return Err(EnvError::NoEnvs);
         }
         let envs = (0..config.num_envs)
-            .map(|_| make(&config.env_id, &config.options))
+            .map(|_| make_with(&config.env_id, &config.options, atari))
             .collect::<Result<Vec<_>, _>>()?;
         let spec = envs[0].spec().clone();
         let obs_len = spec.observation_len();
