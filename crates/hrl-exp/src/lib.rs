@@ -5,5 +5,6 @@ pub mod atomic;
 pub mod features_csv;
 pub mod metrics;
 pub mod plot;
+pub mod stats;
 pub mod tensorboard;
 pub mod toy;
