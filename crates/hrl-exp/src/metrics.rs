@@ -296,10 +296,12 @@ fn check_columns(columns: &[&str]) -> Result<(Vec<String>, usize), MetricsError>
 /// as a scalar tagged with its column name at the row's `step` (the `step` column itself is not
 /// repeated as a scalar).
 ///
-/// On resume a new event file is started with a restart marker at `checkpoint_step + 1`, so
-/// TensorBoard's reader (the EventAccumulator used by `tensorboard --logdir --load_fast=false`,
-/// tbparse and the Python API) drops what the old file logged after the checkpoint. A reader
-/// that ignores the marker shows those steps twice.
+/// On resume a new event file is started with a restart marker (`SessionLog START`) at
+/// `checkpoint_step + 1`, which tells readers to drop what the old file logged after the
+/// checkpoint. Checked with TensorBoard 2.21: `tensorboard --logdir` (its default fast loader) and
+/// the Python `EventAccumulator` honour it and show each step once; `--load_fast=false` and
+/// tbparse 0.0.9 (which reads each file on its own) show the steps after the checkpoint twice,
+/// the old values and the new.
 pub struct MetricsLog {
     csv: MetricsCsv,
     events: EventWriter,
