@@ -10,10 +10,16 @@
 //!   the newest stacked 84x84 frame within one grey level, and on each step that ends a game
 //!   the full-game unclipped score equal. Frames are not compared on steps that end a game:
 //!   gymnasium's `AtariPreprocessing` then returns the frames of the previous step (it stops
-//!   before grabbing the screen), while hrl-env observes the game's final frames.
+//!   before grabbing the screen), while hrl-env observes the game's final frames;
+//! - the preprocessed trace (`hrl env trace --env atari/GAME` without `--raw`) on the same
+//!   runs: per step the reward, terminated, truncated and lives fields equal, and the hash of
+//!   the whole `[4, 84, 84]` observation equal to the sha256 prefix of gymnasium's stacked
+//!   observation (steps that end a game excepted, as above). On these fixtures the resize is
+//!   bit-identical to OpenCV, so the hashes agree exactly.
 
 use std::io::Read;
 
+use hrl_env::atari::trace::{LinedAction, write_preprocessed_trace};
 use hrl_env::atari::{AreaResize, Atari, AtariConfig};
 use hrl_env::{Env, EpisodeStats};
 
@@ -67,9 +73,19 @@ struct RefStep {
     truncated: bool,
     lives: u32,
     game_score: Option<f64>,
+    /// The whole line as the reference wrote it.
+    line: String,
 }
 
-fn check_case(name: &str) {
+/// A reference run: the game, ALE seed, configuration and steps.
+struct Case {
+    game: String,
+    ale_seed: u32,
+    config: AtariConfig,
+    steps: Vec<RefStep>,
+}
+
+fn read_case(name: &str) -> Case {
     let text = std::fs::read_to_string(format!("{FIXTURES}/{name}.txt")).expect("fixture");
     let mut lines = text.lines();
     let header: std::collections::HashMap<&str, &str> = lines
@@ -88,20 +104,35 @@ fn check_case(name: &str) {
                 truncated: f[3] == "1",
                 lives: f[4].parse().unwrap(),
                 game_score: (f[5] != "-").then(|| f[5].parse().unwrap()),
+                line: line.to_string(),
             }
         })
         .collect();
-    let frames = gunzip(&format!("{name}.frames.gz"));
     let cleanrl = header["pipeline"] == "cleanrl";
-    let config = AtariConfig {
-        sticky_action_prob: header["sticky"].parse().unwrap(),
-        noop_max: 0,
-        episodic_life: cleanrl,
-        fire_reset: cleanrl,
-        ..AtariConfig::default()
-    };
-    let mut env = Atari::new(header["game"], config).expect("the ROM");
-    env.reset(Some(header["ale_seed"].parse().unwrap()));
+    Case {
+        game: header["game"].to_string(),
+        ale_seed: header["ale_seed"].parse().unwrap(),
+        config: AtariConfig {
+            sticky_action_prob: header["sticky"].parse().unwrap(),
+            noop_max: 0,
+            episodic_life: cleanrl,
+            fire_reset: cleanrl,
+            ..AtariConfig::default()
+        },
+        steps,
+    }
+}
+
+fn check_case(name: &str) {
+    let Case {
+        game,
+        ale_seed,
+        config,
+        steps,
+    } = read_case(name);
+    let frames = gunzip(&format!("{name}.frames.gz"));
+    let mut env = Atari::new(&game, config).expect("the ROM");
+    env.reset(Some(ale_seed));
     let (mut compared, mut games) = (0, 0);
     for (t, (want, frame)) in steps.iter().zip(frames.chunks(84 * 84)).enumerate() {
         let step = env.step(want.action).unwrap();
@@ -148,4 +179,47 @@ fn space_invaders_with_sticky_actions_matches_cleanrl() {
 #[test]
 fn pong_with_sticky_actions_matches_gymnasium() {
     check_case("pong_gym_sticky");
+}
+
+fn check_trace(name: &str) {
+    let case = read_case(name);
+    let actions: Vec<LinedAction> = case
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| LinedAction {
+            action: s.action,
+            line: i + 1,
+        })
+        .collect();
+    let mut out = Vec::new();
+    write_preprocessed_trace(&case.game, case.config, case.ale_seed, &actions, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let mut hashes = 0;
+    for (t, (ours, want)) in text.lines().zip(&case.steps).enumerate() {
+        let ours: Vec<&str> = ours.split_whitespace().collect();
+        let want_fields: Vec<&str> = want.line.split_whitespace().collect();
+        assert_eq!(ours[..4], want_fields[1..5], "{name} step {t}");
+        if want.game_score.is_none() {
+            assert_eq!(
+                ours[4], want_fields[6],
+                "observation hash at {name} step {t}"
+            );
+            hashes += 1;
+        }
+    }
+    assert_eq!(text.lines().count(), case.steps.len());
+    assert!(hashes >= 390, "{name}: only {hashes} hashes compared");
+}
+
+#[test]
+fn preprocessed_traces_match_the_references() {
+    for name in [
+        "breakout_gym",
+        "breakout_cleanrl",
+        "space_invaders_cleanrl_sticky",
+        "pong_gym_sticky",
+    ] {
+        check_trace(name);
+    }
 }
