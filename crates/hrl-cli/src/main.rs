@@ -20,6 +20,8 @@ enum Command {
     Model(cmd::model::ModelArgs),
     /// Representation diagnostics of a feature matrix (dead fraction, srank, erank).
     Diagnose(cmd::diagnose::DiagnoseArgs),
+    /// Train an agent (PQN) into a run folder.
+    Train(cmd::train::TrainArgs),
     /// Shallow networks fitting a 1-D target (the paper's expressivity figure).
     Toy(cmd::toy::ToyArgs),
     /// Environments: traces for parity checks.
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
 fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("HRL_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
@@ -51,6 +54,7 @@ fn run() -> anyhow::Result<()> {
         Command::Model(args) => cmd::model::run(args),
         Command::Diagnose(args) => cmd::diagnose::run(args),
         Command::Toy(args) => cmd::toy::run(args),
+        Command::Train(args) => cmd::train::run(args),
         Command::Env(args) => cmd::env::run(args),
         Command::Bench(args) => cmd::bench::run(args),
     }

@@ -9,3 +9,5 @@ pub mod run_dir;
 pub mod stats;
 pub mod tensorboard;
 pub mod toy;
+pub mod train;
+pub mod train_config;

@@ -5,3 +5,4 @@ pub mod diagnose;
 pub mod env;
 pub mod model;
 pub mod toy;
+pub mod train;

@@ -1,0 +1,151 @@
+//! `hrl train` end to end: the run folder, reproducing a run from its config.toml, and config
+//! errors before any work starts.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn hrl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hrl"))
+        .args(args)
+        .output()
+        .expect("the hrl binary runs")
+}
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hrl-train-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// metrics.csv without the timing columns, which differ between runs.
+fn metrics_without_timing(dir: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let keep: Vec<usize> = (0..header.len())
+        .filter(|&i| header[i] != "sps" && header[i] != "wall_time")
+        .collect();
+    std::iter::once(header.join(","))
+        .chain(lines.map(str::to_string))
+        .map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            keep.iter().map(|&i| fields[i].to_string()).collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_run_writes_its_folder_and_its_config_reproduces_it() {
+    let first = fresh_dir("first");
+    let out = hrl(&[
+        "train",
+        "--env",
+        "cartpole",
+        "--repr",
+        "hr-tanh",
+        "--steps",
+        "20480",
+        "--seed",
+        "3",
+        "--out",
+        first.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for file in ["config.toml", "metrics.csv", "summary.json", "curves.png"] {
+        assert!(first.join(file).exists(), "{file} missing");
+    }
+    assert!(std::fs::read_dir(&first).unwrap().any(|e| {
+        e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("events.out.tfevents.")
+    }));
+    let metrics = metrics_without_timing(&first);
+    let header = &metrics[0];
+    for column in [
+        "step",
+        "frames",
+        "episodes",
+        "episodic_return",
+        "episodic_length",
+        "loss",
+        "dead_fraction",
+        "dormant_fraction",
+        "srank",
+        "erank",
+        "branch_correlation",
+    ] {
+        assert!(
+            header.contains(&column.to_string()),
+            "{column} missing from {header:?}"
+        );
+    }
+    assert_eq!(metrics.len(), 1 + 20); // 20 updates of 32 envs x 32 steps.
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(first.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["steps"], 20480);
+    assert!(summary["final_diagnostics"]["branch_correlation"].is_number());
+
+    let again = fresh_dir("again");
+    let config = first.join("config.toml");
+    let out = hrl(&[
+        "train",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        metrics_without_timing(&again),
+        metrics,
+        "same config, same metrics"
+    );
+
+    let out = hrl(&[
+        "train",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already holds a complete run"));
+    let _ = std::fs::remove_dir_all(&first);
+    let _ = std::fs::remove_dir_all(&again);
+}
+
+#[test]
+fn config_errors_name_the_key_and_start_nothing() {
+    for (args, expected) in [
+        (vec!["--set", "pqn.learning_rat=0.1"], "learning_rat"),
+        (vec!["--set", "pqn.num_envs=\"many\""], "num_envs"),
+        (
+            vec!["--set", "pqn.num_minibatches=7"],
+            "pqn.num_minibatches",
+        ),
+        (vec!["--env", "minatar/pong"], "minatar/breakout"),
+        (vec!["--repr", "hr-swish"], "unknown activation"),
+        (vec!["--algo", "sac"], "sac-minatar"),
+    ] {
+        let dir = fresh_dir("bad");
+        let mut full = vec!["train", "--out", dir.to_str().unwrap()];
+        full.extend(args.iter().copied());
+        let out = hrl(&full);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(
+            !dir.exists(),
+            "{args:?}: nothing may be written on a config error"
+        );
+    }
+}

@@ -1,0 +1,531 @@
+//! The fully resolved configuration of a training run: preset, then command-line values, then
+//! `--set key=value` overrides, checked before any work starts.
+//!
+//! Presets are the TOML files in the repository's `configs/` folder, compiled into the binary;
+//! the one used is `ALGO-FAMILY` (`pqn-minatar`, `pqn-cartpole`, ...) unless named. The resolved
+//! config is written to the run folder as `config.toml`, and `hrl train --config` on that file
+//! reproduces the run.
+
+use std::path::{Path, PathBuf};
+
+use hrl_agents::pqn::PqnConfig;
+use hrl_env::EnvOptions;
+use hrl_nn::diag::DiagConfig;
+use hrl_nn::init::Init;
+use hrl_nn::network::{Head, NetworkConfig};
+use hrl_nn::repr::ReprSpec;
+use hrl_nn::torso::{HrPlacement, TorsoConfig, TorsoKind};
+
+/// The presets compiled into the binary: `(name, TOML text)`.
+pub const PRESETS: [(&str, &str); 2] = [
+    (
+        "pqn-minatar",
+        include_str!("../../../configs/pqn-minatar.toml"),
+    ),
+    (
+        "pqn-cartpole",
+        include_str!("../../../configs/pqn-cartpole.toml"),
+    ),
+];
+
+/// Errors resolving a config; each names the key or file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// No preset of that name.
+    #[error("unknown preset `{name}`; available: {available}")]
+    UnknownPreset {
+        /// The name asked for.
+        name: String,
+        /// The presets there are.
+        available: String,
+    },
+    /// No preset for the algorithm and environment family.
+    #[error(
+        "no preset for algorithm `{algo}` on `{env}` (looked for `{name}`); available: {available}; name one with --preset"
+    )]
+    NoPreset {
+        /// The algorithm.
+        algo: String,
+        /// The environment id.
+        env: String,
+        /// The preset name tried.
+        name: String,
+        /// The presets there are.
+        available: String,
+    },
+    /// A `--set` that is not `key=value`.
+    #[error("--set `{0}`: expected key=value, e.g. --set pqn.learning_rate=1e-4")]
+    SetSyntax(String),
+    /// A `--set` on a key that does not exist or under a value that is not a table.
+    #[error("--set `{key}`: `{part}` is not a table of the config")]
+    SetPath {
+        /// The dotted key.
+        key: String,
+        /// The part that failed.
+        part: String,
+    },
+    /// The config does not deserialise: unknown key, wrong type.
+    #[error("config {source_name}: {message}")]
+    Invalid {
+        /// Where the config came from.
+        source_name: String,
+        /// The parser's message (it names the key).
+        message: String,
+    },
+    /// A value that makes the run impossible.
+    #[error("config key `{key}`: {message}")]
+    Value {
+        /// The key.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// Network settings of a run; the representation spec is the top-level `repr`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSection {
+    /// Torso architecture.
+    pub torso: TorsoKind,
+    /// Which hidden layers the spec governs.
+    pub hr_placement: HrPlacement,
+    /// LayerNorm before every hidden activation.
+    pub layer_norm_all: bool,
+    /// Initialiser of the torso.
+    pub init: Init,
+    /// Initialiser of the Q head.
+    pub head_init: Init,
+    /// Observations are multiplied by this first.
+    pub input_scale: f64,
+    /// Dense layers before the representation layer; the torso's default if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden: Option<Vec<usize>>,
+}
+
+/// Environment options; absent keys keep the environment's defaults.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvOptionsSection {
+    /// MinAtar's sticky-action probability.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sticky_action_prob: Option<f64>,
+    /// MinAtar's difficulty ramping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub difficulty_ramping: Option<bool>,
+    /// The game's minimal action set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimal_action_set: Option<bool>,
+}
+
+/// Logging and diagnostics.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    /// Diagnostics points over the run.
+    pub diag_points: u64,
+    /// States in the probe batch.
+    pub probe_size: usize,
+    /// Settings of the diagnostics.
+    #[serde(default)]
+    pub diag: DiagConfig,
+}
+
+/// A training run, fully resolved.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// `pqn`.
+    pub algo: String,
+    /// Environment id.
+    pub env: String,
+    /// Representation spec of the final hidden layer.
+    pub repr: ReprSpec,
+    /// Run seed.
+    pub seed: u64,
+    /// `cpu`, `cuda` or `cuda:N`.
+    pub device: String,
+    /// Worker threads stepping the environments.
+    pub num_threads: usize,
+    /// The network.
+    pub network: NetworkSection,
+    /// Environment options.
+    pub env_options: EnvOptionsSection,
+    /// PQN's hyperparameters (with `algo = "pqn"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pqn: Option<PqnConfig>,
+    /// Logging.
+    pub log: LogSection,
+}
+
+/// What the command line asked for, before the preset is known.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Overrides {
+    /// `--algo`.
+    pub algo: Option<String>,
+    /// `--env`.
+    pub env: Option<String>,
+    /// `--repr`.
+    pub repr: Option<ReprSpec>,
+    /// `--seed`.
+    pub seed: Option<u64>,
+    /// `--steps`: the algorithm's `total_timesteps`.
+    pub steps: Option<u64>,
+    /// `--device`.
+    pub device: Option<String>,
+    /// `--preset`.
+    pub preset: Option<String>,
+    /// `--set key=value`, in order.
+    pub set: Vec<String>,
+}
+
+fn preset_names() -> String {
+    PRESETS.map(|(name, _)| name).join(", ")
+}
+
+/// The family of an environment id, as used in preset names.
+pub fn env_family(env: &str) -> &str {
+    env.split('/').next().unwrap_or(env)
+}
+
+fn preset_text(name: &str) -> Option<&'static str> {
+    PRESETS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
+impl TrainConfig {
+    /// Resolves a config from a preset (named, or `ALGO-FAMILY`) and the command-line values.
+    pub fn resolve(overrides: &Overrides) -> Result<TrainConfig, ConfigError> {
+        let (text, source_name) = match &overrides.preset {
+            Some(name) => (
+                preset_text(name).ok_or_else(|| ConfigError::UnknownPreset {
+                    name: name.clone(),
+                    available: preset_names(),
+                })?,
+                format!("preset `{name}`"),
+            ),
+            None => {
+                let algo = overrides.algo.as_deref().unwrap_or("pqn");
+                let env = overrides.env.as_deref().unwrap_or("minatar/breakout");
+                let name = format!("{algo}-{}", env_family(env));
+                let text = preset_text(&name).ok_or_else(|| ConfigError::NoPreset {
+                    algo: algo.to_string(),
+                    env: env.to_string(),
+                    name: name.clone(),
+                    available: preset_names(),
+                })?;
+                (text, format!("preset `{name}`"))
+            }
+        };
+        Self::from_text_with(text, &source_name, overrides)
+    }
+
+    /// Loads `path` (a `config.toml` of an earlier run) and applies the command-line values.
+    pub fn load(path: &Path, overrides: &Overrides) -> Result<TrainConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_text_with(&text, &path.display().to_string(), overrides)
+    }
+
+    fn from_text_with(
+        text: &str,
+        source_name: &str,
+        overrides: &Overrides,
+    ) -> Result<TrainConfig, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            source_name: source_name.to_string(),
+            message,
+        };
+        let mut table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
+        let mut put = |key: &str, value: toml::Value| {
+            table.insert(key.to_string(), value);
+        };
+        if let Some(algo) = &overrides.algo {
+            put("algo", algo.clone().into());
+        }
+        if let Some(env) = &overrides.env {
+            put("env", env.clone().into());
+        }
+        if let Some(repr) = &overrides.repr {
+            put("repr", repr.to_string().into());
+        }
+        if let Some(seed) = overrides.seed {
+            put("seed", toml::Value::Integer(to_toml_int(seed, "seed")?));
+        }
+        if let Some(device) = &overrides.device {
+            put("device", device.clone().into());
+        }
+        if let Some(steps) = overrides.steps {
+            let algo = table
+                .get("algo")
+                .and_then(toml::Value::as_str)
+                .unwrap_or("pqn")
+                .to_string();
+            set_path(
+                &mut table,
+                &format!("{algo}.total_timesteps"),
+                toml::Value::Integer(to_toml_int(steps, "--steps")?),
+            )?;
+        }
+        for assignment in &overrides.set {
+            let (key, raw) = assignment
+                .split_once('=')
+                .ok_or_else(|| ConfigError::SetSyntax(assignment.clone()))?;
+            set_path(&mut table, key.trim(), parse_value(raw.trim()))?;
+        }
+        let config: TrainConfig = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what deserialisation cannot: the algorithm, its section, the environment and the
+    /// network.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let value = |key: &str, message: String| ConfigError::Value {
+            key: key.to_string(),
+            message,
+        };
+        match self.algo.as_str() {
+            "pqn" => {
+                let pqn = self
+                    .pqn
+                    .as_ref()
+                    .ok_or_else(|| value("pqn", "algo = \"pqn\" needs a [pqn] table".into()))?;
+                pqn.validate().map_err(|e| match e {
+                    hrl_agents::AgentError::Config { key, message } => {
+                        value(&format!("pqn.{key}"), message)
+                    }
+                    other => value("pqn", other.to_string()),
+                })?;
+            }
+            other => {
+                return Err(value(
+                    "algo",
+                    format!("`{other}` is not available; valid: pqn"),
+                ));
+            }
+        }
+        let spec = hrl_env::make(&self.env, &self.env_options())
+            .map_err(|e| value("env", e.to_string()))?
+            .spec()
+            .clone();
+        if self.num_threads == 0 {
+            return Err(value("num_threads", "must be positive".into()));
+        }
+        if self.log.probe_size == 0 || self.log.diag_points == 0 {
+            return Err(value(
+                "log",
+                "probe_size and diag_points must be positive".into(),
+            ));
+        }
+        let network = self.network_config(&spec.observation_shape, spec.num_actions);
+        network
+            .num_params()
+            .map_err(|e| value("network", e.to_string()))?;
+        self.device
+            .parse::<hrl_nn::device::DeviceSpec>()
+            .map_err(|e| value("device", e.to_string()))?;
+        Ok(())
+    }
+
+    /// The environment options.
+    pub fn env_options(&self) -> EnvOptions {
+        EnvOptions {
+            sticky_action_prob: self.env_options.sticky_action_prob,
+            difficulty_ramping: self.env_options.difficulty_ramping,
+            minimal_action_set: self.env_options.minimal_action_set,
+        }
+    }
+
+    /// The network for observations of `obs_shape` and `num_actions` actions.
+    pub fn network_config(&self, obs_shape: &[usize], num_actions: usize) -> NetworkConfig {
+        let n = &self.network;
+        let mut torso = TorsoConfig::new(n.torso, self.repr);
+        torso.obs_shape = obs_shape.to_vec();
+        torso.placement = n.hr_placement;
+        torso.layer_norm_all = n.layer_norm_all;
+        torso.init = n.init;
+        torso.input_scale = n.input_scale;
+        if let Some(hidden) = &n.hidden {
+            torso.hidden = hidden.clone();
+        }
+        NetworkConfig {
+            torso,
+            head: Head::Q { init: n.head_init },
+            num_actions,
+        }
+    }
+
+    /// A stable, readable run name: `pqn.minatar-breakout.hr-tanh.s1` (`/` becomes `-` and the
+    /// `*` of mixed Hadamard specs becomes `x`).
+    pub fn run_name(&self) -> String {
+        let repr = self.repr.to_string().replace('*', "x");
+        format!(
+            "{}.{}.{repr}.s{}",
+            self.algo,
+            self.env.replace('/', "-"),
+            self.seed
+        )
+    }
+
+    /// The TOML text of this config.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_else(|e| format!("# could not serialise the config: {e}\n"))
+    }
+}
+
+fn to_toml_int(value: u64, key: &str) -> Result<i64, ConfigError> {
+    i64::try_from(value).map_err(|_| ConfigError::Value {
+        key: key.to_string(),
+        message: format!("{value} is too large"),
+    })
+}
+
+/// A `--set` value: TOML if it parses as one (`1e-4`, `true`, `[64, 64]`), a string otherwise.
+fn parse_value(raw: &str) -> toml::Value {
+    format!("v = {raw}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+}
+
+/// Sets `a.b.c = value`, creating the last key but requiring the tables before it to exist.
+fn set_path(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), ConfigError> {
+    let mut parts: Vec<&str> = key.split('.').collect();
+    let last = parts.pop().unwrap_or(key);
+    let mut current = table;
+    for part in parts {
+        current = current
+            .get_mut(part)
+            .and_then(toml::Value::as_table_mut)
+            .ok_or_else(|| ConfigError::SetPath {
+                key: key.to_string(),
+                part: part.to_string(),
+            })?;
+    }
+    current.insert(last.to_string(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(overrides: Overrides) -> Result<TrainConfig, ConfigError> {
+        TrainConfig::resolve(&overrides)
+    }
+
+    #[test]
+    fn every_preset_resolves() {
+        for (name, _) in PRESETS {
+            let config = resolve(Overrides {
+                preset: Some(name.to_string()),
+                ..Overrides::default()
+            })
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(format!("{}-{}", config.algo, env_family(&config.env)), name);
+        }
+    }
+
+    #[test]
+    fn command_line_values_and_sets_apply_in_order() {
+        let config = resolve(Overrides {
+            env: Some("minatar/asterix".into()),
+            repr: Some("hr-tanh".parse().unwrap()),
+            seed: Some(7),
+            steps: Some(50_000),
+            set: vec![
+                "pqn.learning_rate=1e-4".into(),
+                "network.hidden=[32]".into(),
+                "env_options.sticky_action_prob=0.0".into(),
+            ],
+            ..Overrides::default()
+        })
+        .unwrap();
+        let pqn = config.pqn.as_ref().unwrap();
+        assert_eq!(config.env, "minatar/asterix");
+        assert_eq!(config.repr.to_string(), "hr-tanh");
+        assert_eq!((config.seed, pqn.total_timesteps), (7, 50_000));
+        assert_eq!(pqn.learning_rate, 1e-4);
+        assert_eq!(config.network.hidden, Some(vec![32]));
+        assert_eq!(config.run_name(), "pqn.minatar-asterix.hr-tanh.s7");
+        assert_eq!(config.env_options.sticky_action_prob, Some(0.0));
+        // The written config reads back to the same config.
+        let again =
+            TrainConfig::from_text_with(&config.to_toml(), "round trip", &Overrides::default())
+                .unwrap();
+        assert_eq!(again, config);
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let message = |overrides: Overrides| resolve(overrides).unwrap_err().to_string();
+        let unknown = message(Overrides {
+            set: vec!["pqn.learning_rat=1e-4".into()],
+            ..Overrides::default()
+        });
+        assert!(unknown.contains("learning_rat"), "{unknown}");
+        let wrong_type = message(Overrides {
+            set: vec!["pqn.num_envs=\"many\"".into()],
+            ..Overrides::default()
+        });
+        assert!(wrong_type.contains("num_envs"), "{wrong_type}");
+        let impossible = message(Overrides {
+            set: vec!["pqn.num_minibatches=7".into()],
+            ..Overrides::default()
+        });
+        assert!(impossible.contains("pqn.num_minibatches"), "{impossible}");
+        let too_short = message(Overrides {
+            steps: Some(100),
+            ..Overrides::default()
+        });
+        assert!(too_short.contains("pqn.total_timesteps"), "{too_short}");
+        let no_table = message(Overrides {
+            set: vec!["nosuch.key=1".into()],
+            ..Overrides::default()
+        });
+        assert!(no_table.contains("`nosuch` is not a table"), "{no_table}");
+        let env = message(Overrides {
+            env: Some("minatar/pong".into()),
+            ..Overrides::default()
+        });
+        assert!(
+            env.contains("env") && env.contains("minatar/breakout"),
+            "{env}"
+        );
+        let no_preset = message(Overrides {
+            algo: Some("sac".into()),
+            ..Overrides::default()
+        });
+        assert!(no_preset.contains("sac-minatar"), "{no_preset}");
+        let device = message(Overrides {
+            device: Some("tpu".into()),
+            ..Overrides::default()
+        });
+        assert!(device.contains("device"), "{device}");
+        assert!(matches!(
+            resolve(Overrides {
+                set: vec!["nonsense".into()],
+                ..Overrides::default()
+            }),
+            Err(ConfigError::SetSyntax(_))
+        ));
+    }
+}
