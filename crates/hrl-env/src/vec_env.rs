@@ -77,11 +77,6 @@ impl<T: ObsElement> VecEnv<T> {
         if config.num_envs == 0 {
             return Err(EnvError::NoEnvs);
         }
-        let envs = (0..config.num_envs)
-            .map(|_| make_with(&config.env_id, &config.options, atari))
-            .collect::<Result<Vec<_>, _>>()?;
-        let spec = envs[0].spec().clone();
-        let obs_len = spec.observation_len();
         let n = config.num_envs;
         let num_threads = config.num_threads.clamp(1, n);
         let pool = if num_threads > 1 {
@@ -94,6 +89,19 @@ impl<T: ObsElement> VecEnv<T> {
         } else {
             None
         };
+        // Making an Atari copy loads its ROM (a tenth of a second): spread that over the pool.
+        let make_one = |_| make_with(&config.env_id, &config.options, atari);
+        let envs = match &pool {
+            None => (0..n).map(make_one).collect::<Result<Vec<_>, _>>()?,
+            Some(pool) => pool.install(|| {
+                (0..n)
+                    .into_par_iter()
+                    .map(make_one)
+                    .collect::<Result<Vec<_>, _>>()
+            })?,
+        };
+        let spec = envs[0].spec().clone();
+        let obs_len = spec.observation_len();
         let mut vec_env = Self {
             envs,
             spec,
@@ -123,14 +131,25 @@ impl<T: ObsElement> VecEnv<T> {
 
     /// Reseeds every copy from `seed` and starts new episodes.
     pub fn reset(&mut self, seed: u64) -> Result<(), EnvError> {
-        for (i, (env, obs)) in self
-            .envs
-            .iter_mut()
-            .zip(self.observations.chunks_mut(self.obs_len))
-            .enumerate()
-        {
+        let reset_one = |(i, (env, obs)): (usize, (&mut Box<dyn Env>, &mut [T]))| {
             env.reset(Some(Self::env_seed(seed, i)));
-            T::observe(env.as_ref(), obs)?;
+            T::observe(env.as_ref(), obs)
+        };
+        let len = self.obs_len;
+        match &self.pool {
+            None => self
+                .envs
+                .iter_mut()
+                .zip(self.observations.chunks_mut(len))
+                .enumerate()
+                .try_for_each(reset_one)?,
+            Some(pool) => pool.install(|| {
+                self.envs
+                    .par_iter_mut()
+                    .zip(self.observations.par_chunks_mut(len))
+                    .enumerate()
+                    .try_for_each(reset_one)
+            })?,
         }
         self.rewards.fill(0.0);
         self.terminated.fill(false);
