@@ -103,7 +103,7 @@ impl PqnConfig {
                 return Err(AgentError::config(key, "must be positive"));
             }
         }
-        if self.batch_size() % self.num_minibatches != 0 {
+        if !self.batch_size().is_multiple_of(self.num_minibatches) {
             return Err(AgentError::config(
                 "num_minibatches",
                 format!("must divide num_envs * num_steps = {}", self.batch_size()),
@@ -123,11 +123,13 @@ impl PqnConfig {
                 return Err(AgentError::config(key, "must be in [0, 1]"));
             }
         }
-        if !(self.learning_rate > 0.0) || !(self.max_grad_norm > 0.0) {
-            return Err(AgentError::config(
-                "learning_rate",
-                "learning_rate and max_grad_norm must be positive",
-            ));
+        for (key, value) in [
+            ("learning_rate", self.learning_rate),
+            ("max_grad_norm", self.max_grad_norm),
+        ] {
+            if value.is_nan() || value <= 0.0 {
+                return Err(AgentError::config(key, "must be positive"));
+            }
         }
         Ok(())
     }

@@ -71,7 +71,7 @@ fn backward_scan(
     let len = rollout.rewards.len();
     assert!(
         n > 0
-            && len % n == 0
+            && len.is_multiple_of(n)
             && [rollout.terminated.len(), rollout.done.len(), out.len()]
                 .iter()
                 .all(|&l| l == len)

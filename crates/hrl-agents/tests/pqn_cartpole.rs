@@ -9,10 +9,7 @@ use hrl_nn::torso::{TorsoConfig, TorsoKind};
 #[test]
 fn pqn_learns_cartpole() {
     let config = PqnConfig {
-        total_timesteps: std::env::var("HRL_PQN_STEPS")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(200_000),
+        total_timesteps: 200_000,
         num_envs: 32,
         num_steps: 32,
         num_epochs: 4,
@@ -42,17 +39,6 @@ fn pqn_learns_cartpole() {
     while agent.updates_done() < agent.config().num_updates() {
         let update = agent.update().unwrap();
         returns.extend(update.episodes.iter().map(|e| e.episodic_return));
-        if agent.updates_done() % 20 == 0 {
-            let recent = &returns[returns.len().saturating_sub(20)..];
-            eprintln!(
-                "update {} steps {} eps {:.3} loss {:.4} recent return {:.1}",
-                agent.updates_done(),
-                agent.steps_done(),
-                update.epsilon,
-                update.loss,
-                recent.iter().sum::<f64>() / recent.len().max(1) as f64
-            );
-        }
     }
     let last = &returns[returns.len() - 20..];
     let mean = last.iter().sum::<f64>() / 20.0;

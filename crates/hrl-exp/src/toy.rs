@@ -113,7 +113,8 @@ pub fn run(config: &ToyConfig, device: &Device) -> Result<ToyResult, ToyError> {
             "samples must be at least 2, width and steps positive".into(),
         ));
     }
-    if !(config.learning_rate > 0.0 && config.frequency.is_finite()) {
+    if config.learning_rate.is_nan() || config.learning_rate <= 0.0 || !config.frequency.is_finite()
+    {
         return Err(ToyError::Config(
             "the learning rate must be positive and the frequency finite".into(),
         ));

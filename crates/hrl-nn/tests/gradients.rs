@@ -1,6 +1,10 @@
 //! Hadamard layers' forward values and gradients against an independent `f64` implementation and
 //! central finite differences.
 
+// The reference implementations below index several arrays with one loop variable, as the
+// formulas they transcribe do.
+#![allow(clippy::needless_range_loop)]
+
 use burn::tensor::{Device, Distribution, Tensor};
 use hrl_nn::conv::ConvLayerConfig;
 use hrl_nn::dense::DenseLayerConfig;
