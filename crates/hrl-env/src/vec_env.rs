@@ -14,7 +14,7 @@ use crate::{
 pub struct VecEnvConfig {
     /// Registry id of the environment, e.g. `minatar/breakout`.
     pub env_id: String,
-    /// Options passed to [`make`] for every copy.
+    /// Options passed to [`crate::make`] for every copy.
     pub options: EnvOptions,
     /// Number of copies.
     pub num_envs: usize,

@@ -59,11 +59,6 @@ pub struct Atari {
     fault: Option<String>,
 }
 
-/// What one agent step of `frame_skip` frames did.
-struct Emulated {
-    reward: i64,
-}
-
 impl Atari {
     /// Loads `game` (an ale-py ROM name such as `breakout`) with `config`; call `reset` before
     /// stepping.
@@ -134,9 +129,9 @@ impl Atari {
         self.ale.episode_frame_number()
     }
 
-    /// Repeats `action` for `frame_skip` frames (fewer if the game ends) and pushes the
-    /// preprocessed frame onto the stack.
-    fn emulate(&mut self, action: Action) -> Result<Emulated, EnvError> {
+    /// Repeats `action` for `frame_skip` frames (fewer if the game ends), pushes the
+    /// preprocessed frame onto the stack and returns the frames' summed (unclipped) reward.
+    fn emulate(&mut self, action: Action) -> Result<i64, EnvError> {
         let skip = self.config.frame_skip;
         let mut reward = 0i64;
         let mut have_previous = false;
@@ -157,7 +152,7 @@ impl Atari {
             }
         }
         self.push_frame(self.config.max_pool && have_previous);
-        Ok(Emulated { reward })
+        Ok(reward)
     }
 
     /// Resizes the last frame (max-pooled with the one before it if `pool`) onto the stack.
@@ -193,8 +188,8 @@ impl Atari {
 
     /// One reset step whose reward counts for the game score only.
     fn reset_step(&mut self, action: Action) -> Result<(), EnvError> {
-        let done = self.emulate(action)?;
-        self.game_score += done.reward as f64;
+        let reward = self.emulate(action)?;
+        self.game_score += reward as f64;
         Ok(())
     }
 
@@ -259,7 +254,7 @@ impl Env for Atari {
                 num_actions: self.actions.len(),
             });
         };
-        let raw = self.emulate(ale_action)?.reward;
+        let raw = self.emulate(ale_action)?;
         self.game_score += raw as f64;
         let reward = if self.config.clip_rewards {
             raw.signum() as f32

@@ -4,38 +4,40 @@ use std::path::PathBuf;
 
 use crate::EnvError;
 
-/// Atari-only options for [`crate::make_with`]; `None` keeps the default in brackets.
+/// Atari-only options for [`crate::make_with`]; `None` keeps the default given with each.
 ///
 /// Two shared [`crate::EnvOptions`] fields apply to Atari too: `sticky_action_prob` is ALE's
-/// `repeat_action_probability`, drawn every emulator frame [0.0; 0.25 for Machado et al.
-/// style runs], and `minimal_action_set` picks the game's minimal set over all 18 actions
-/// [true]. `difficulty_ramping` is MinAtar's and an error here.
+/// `repeat_action_probability`, drawn every emulator frame (default 0.0; 0.25 for Machado et
+/// al. style runs), and `minimal_action_set` picks the game's minimal set over all 18 actions
+/// (default true). `difficulty_ramping` is MinAtar's and an error here.
 ///
 /// Units: `noop_max` and `max_episode_frames` count emulator frames; everything an agent sees
 /// (rewards, `Step`, episode lengths) is per agent step of `frame_skip` frames.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AtariOptions {
     /// On a real reset, a uniform number of NOOP frames in `1..=noop_max` follows ALE's own
-    /// reset; 0 turns it off [30].
+    /// reset; 0 turns it off (default 30).
     pub noop_max: Option<u32>,
-    /// Emulator frames per agent step, the action repeated and the rewards summed [4].
+    /// Emulator frames per agent step, the action repeated and the rewards summed (default 4).
     pub frame_skip: Option<u32>,
     /// Observe the pixel-wise max of the step's last two frames instead of its last frame
-    /// [true].
+    /// (default true).
     pub max_pool: Option<bool>,
-    /// Side of the square grayscale observation, area-averaged from 210x160 [84].
+    /// Side of the square grayscale observation, area-averaged from 210x160 (default 84).
     pub screen_size: Option<usize>,
-    /// Frames stacked into one observation, oldest first [4].
+    /// Frames stacked into one observation, oldest first (default 4).
     pub frame_stack: Option<usize>,
     /// DQN's episodic life: a lost life ends the learning episode (`terminated`) while the
-    /// game goes on; the game is reset only when it is over [true].
+    /// game goes on; the game is reset only when it is over (default true).
     pub episodic_life: Option<bool>,
     /// After every reset (also after a lost life under episodic life), press FIRE for one
-    /// agent step, then take action 2 for one agent step, where the action set has FIRE [true].
+    /// agent step, then take action 2 for one agent step, where the minimal action set has
+    /// FIRE (default true).
     pub fire_reset: Option<bool>,
-    /// `Step::reward` is the sign of the step's game reward (-1, 0 or 1) [true].
+    /// `Step::reward` is the sign of the step's game reward (-1, 0 or 1) (default true).
     pub clip_rewards: Option<bool>,
-    /// Emulator frames after which a game is cut (`truncated`); 0 means no cap [108,000].
+    /// Emulator frames after which a game is cut (`truncated`); 0 means no cap
+    /// (default 108,000).
     pub max_episode_frames: Option<u32>,
     /// Folder searched first for `GAME.bin` (then `$HRL_ROM_DIR` and the places
     /// `ale_sys::rom_search_dirs` lists).
