@@ -3,6 +3,7 @@
 
 mod error;
 pub mod optim;
+pub mod ppo;
 pub mod pqn;
 pub mod returns;
 pub mod rng;

@@ -16,22 +16,12 @@ use hrl_env::VecEnvConfig;
 use hrl_nn::probe::ReprDiagnostics;
 
 use crate::atomic;
-use crate::metrics::{MetricsError, MetricsLog};
+use crate::metrics::{MetricsError, MetricsLog, STANDARD_COLUMNS};
 use crate::train_config::TrainConfig;
 
-/// The columns of `metrics.csv`; agent steps in `step`, emulator frames in `frames`.
-pub const COLUMNS: [&str; 18] = [
-    "step",
-    "frames",
-    "episodes",
-    "episodic_return",
-    "episodic_length",
-    "sps",
-    "loss",
-    "dead_fraction",
-    "dormant_fraction",
-    "srank",
-    "erank",
+/// Columns a training run logs beyond [`STANDARD_COLUMNS`]: the Hadamard branches, the
+/// schedules, the gradient norm before clipping and wall-clock seconds.
+pub const EXTRA_COLUMNS: [&str; 7] = [
     "dead_fraction_first",
     "dead_fraction_second",
     "branch_correlation",
@@ -40,6 +30,15 @@ pub const COLUMNS: [&str; 18] = [
     "grad_norm",
     "wall_time",
 ];
+
+/// Every column of a training run's `metrics.csv`.
+pub fn columns() -> Vec<&'static str> {
+    STANDARD_COLUMNS
+        .iter()
+        .chain(&EXTRA_COLUMNS)
+        .copied()
+        .collect()
+}
 
 /// Errors of a training run.
 #[derive(Debug, thiserror::Error)]
@@ -154,7 +153,7 @@ pub fn train(config: &TrainConfig, out: &Path) -> Result<Summary, TrainError> {
     };
     let total_steps = pqn_config.num_updates() * pqn_config.batch_size() as u64;
     let mut agent = Pqn::new(pqn_config, network, envs, &device, config.seed)?;
-    let mut log = MetricsLog::create(out, &COLUMNS)?;
+    let mut log = MetricsLog::create(out, &columns())?;
     log.events().add_text("config", &config.to_toml(), 0)?;
 
     let frames_per_step = frames_per_step(&config.env);

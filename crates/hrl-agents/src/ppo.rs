@@ -1,0 +1,526 @@
+//! PPO (Schulman et al. 2017) as cleanrl's `ppo_atari.py` runs it.
+//!
+//! Every iteration collects `num_steps` steps in each of `num_envs` environments from the
+//! categorical policy, computes GAE advantages, then runs `update_epochs` passes of
+//! `num_minibatches` shuffled minibatches of the clipped surrogate objective, the clipped value
+//! loss and an entropy bonus, with gradients clipped to a global norm and Adam whose learning rate
+//! is annealed linearly to 0. The actor and critic heads share the torso.
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::activation::log_softmax;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use hrl_env::{EpisodeStats, VecEnv, VecEnvConfig};
+use hrl_nn::diag::DiagConfig;
+use hrl_nn::network::{ActorCritic, NetworkConfig};
+use hrl_nn::probe::{self, ReprDiagnostics};
+
+use crate::AgentError;
+use crate::optim::clip_global_norm;
+use crate::returns::{self, Rollout};
+use crate::rng::Rng;
+
+/// PPO's hyperparameters; the defaults are cleanrl's `ppo_atari.py`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PpoConfig {
+    /// Agent steps over all environments (`total_timesteps`).
+    pub total_timesteps: u64,
+    /// Parallel environments (`num_envs`).
+    pub num_envs: usize,
+    /// Steps per environment per iteration (`num_steps`).
+    pub num_steps: usize,
+    /// Adam learning rate (`learning_rate`).
+    pub learning_rate: f64,
+    /// Anneal the learning rate linearly to 0 (`anneal_lr`).
+    pub anneal_lr: bool,
+    /// Adam's ε (cleanrl: 1e-5).
+    pub adam_epsilon: f64,
+    /// Discount γ (`gamma`).
+    pub gamma: f64,
+    /// GAE λ (`gae_lambda`).
+    pub gae_lambda: f64,
+    /// Minibatches per pass (`num_minibatches`).
+    pub num_minibatches: usize,
+    /// Passes over each rollout (`update_epochs`).
+    pub update_epochs: usize,
+    /// Normalise advantages per minibatch (`norm_adv`).
+    pub norm_adv: bool,
+    /// Surrogate clipping coefficient (`clip_coef`).
+    pub clip_coef: f64,
+    /// Clip the value loss with the same coefficient (`clip_vloss`).
+    pub clip_vloss: bool,
+    /// Entropy bonus weight (`ent_coef`).
+    pub ent_coef: f64,
+    /// Value loss weight (`vf_coef`).
+    pub vf_coef: f64,
+    /// Global gradient-norm limit (`max_grad_norm`).
+    pub max_grad_norm: f64,
+}
+
+impl Default for PpoConfig {
+    fn default() -> Self {
+        PpoConfig {
+            total_timesteps: 10_000_000,
+            num_envs: 8,
+            num_steps: 128,
+            learning_rate: 2.5e-4,
+            anneal_lr: true,
+            adam_epsilon: 1e-5,
+            gamma: 0.99,
+            gae_lambda: 0.95,
+            num_minibatches: 4,
+            update_epochs: 4,
+            norm_adv: true,
+            clip_coef: 0.1,
+            clip_vloss: true,
+            ent_coef: 0.01,
+            vf_coef: 0.5,
+            max_grad_norm: 0.5,
+        }
+    }
+}
+
+impl PpoConfig {
+    /// Transitions per iteration, `num_envs * num_steps`.
+    pub fn batch_size(&self) -> usize {
+        self.num_envs * self.num_steps
+    }
+
+    /// Iterations in the run.
+    pub fn num_iterations(&self) -> u64 {
+        self.total_timesteps / self.batch_size() as u64
+    }
+
+    /// Checks the values that would make the run impossible; errors name the key.
+    pub fn validate(&self) -> Result<(), AgentError> {
+        for (key, value) in [
+            ("num_envs", self.num_envs),
+            ("num_steps", self.num_steps),
+            ("num_minibatches", self.num_minibatches),
+            ("update_epochs", self.update_epochs),
+        ] {
+            if value == 0 {
+                return Err(AgentError::config(key, "must be positive"));
+            }
+        }
+        if !self.batch_size().is_multiple_of(self.num_minibatches) {
+            return Err(AgentError::config(
+                "num_minibatches",
+                format!("must divide num_envs * num_steps = {}", self.batch_size()),
+            ));
+        }
+        if self.num_iterations() == 0 {
+            return Err(AgentError::config(
+                "total_timesteps",
+                format!(
+                    "must be at least num_envs * num_steps = {}",
+                    self.batch_size()
+                ),
+            ));
+        }
+        for (key, value) in [
+            ("learning_rate", self.learning_rate),
+            ("adam_epsilon", self.adam_epsilon),
+            ("max_grad_norm", self.max_grad_norm),
+            ("clip_coef", self.clip_coef),
+        ] {
+            if value.is_nan() || value <= 0.0 {
+                return Err(AgentError::config(key, "must be positive"));
+            }
+        }
+        for (key, value) in [("gamma", self.gamma), ("gae_lambda", self.gae_lambda)] {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(AgentError::config(key, "must be in [0, 1]"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What one iteration did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PpoIteration {
+    /// Mean total loss over the minibatches.
+    pub loss: f64,
+    /// Mean clipped-surrogate loss.
+    pub policy_loss: f64,
+    /// Mean value loss.
+    pub value_loss: f64,
+    /// Mean policy entropy.
+    pub entropy: f64,
+    /// Mean global gradient norm before clipping.
+    pub grad_norm: f64,
+    /// Learning rate used.
+    pub learning_rate: f64,
+    /// Episodes that ended during the rollout.
+    pub episodes: Vec<EpisodeStats>,
+}
+
+/// The PPO agent: its environments, actor-critic network, optimiser and rollout buffers.
+pub struct Ppo {
+    config: PpoConfig,
+    network: NetworkConfig,
+    envs: VecEnv<f32>,
+    model: ActorCritic,
+    optimizer: ModuleOptimizer,
+    device: Device,
+    rng: Rng,
+    iterations_done: u64,
+    obs_len: usize,
+    observations: Vec<f32>,
+    actions: Vec<usize>,
+    log_probs: Vec<f32>,
+    rewards: Vec<f32>,
+    terminated: Vec<bool>,
+    done: Vec<bool>,
+    values: Vec<f32>,
+    next_values: Vec<f32>,
+    advantages: Vec<f32>,
+    truncated_final: Vec<(usize, Vec<f32>)>,
+}
+
+impl Ppo {
+    /// Builds the agent; `network.head` must be actor-critic. `device` is the plain device.
+    pub fn new(
+        config: PpoConfig,
+        network: NetworkConfig,
+        envs: VecEnvConfig,
+        device: &Device,
+        seed: u64,
+    ) -> Result<Ppo, AgentError> {
+        config.validate()?;
+        let envs = VecEnv::<f32>::new(&VecEnvConfig {
+            num_envs: config.num_envs,
+            seed,
+            ..envs
+        })?;
+        let spec = envs.spec().clone();
+        let mut network = network;
+        network.torso.obs_shape = spec.observation_shape.clone();
+        network.num_actions = spec.num_actions;
+        let device = device.clone().autodiff();
+        device.seed(seed);
+        let model = network.init_actor_critic(&device)?;
+        let obs_len = spec.observation_len();
+        let batch = config.batch_size();
+        Ok(Ppo {
+            optimizer: AdamConfig::new()
+                .with_epsilon(config.adam_epsilon as f32)
+                .init(),
+            network,
+            envs,
+            model,
+            device,
+            rng: Rng::new(seed ^ 0x5050_4f5f_5247),
+            iterations_done: 0,
+            obs_len,
+            observations: vec![0.0; batch * obs_len],
+            actions: vec![0; batch],
+            log_probs: vec![0.0; batch],
+            rewards: vec![0.0; batch],
+            terminated: vec![false; batch],
+            done: vec![false; batch],
+            values: vec![0.0; batch],
+            next_values: vec![0.0; batch],
+            advantages: vec![0.0; batch],
+            truncated_final: Vec::new(),
+            config,
+        })
+    }
+
+    /// The hyperparameters.
+    pub fn config(&self) -> &PpoConfig {
+        &self.config
+    }
+
+    /// Iterations done so far.
+    pub fn iterations_done(&self) -> u64 {
+        self.iterations_done
+    }
+
+    /// Agent steps taken so far, over all environments.
+    pub fn steps_done(&self) -> u64 {
+        self.iterations_done * self.config.batch_size() as u64
+    }
+
+    /// Learning rate of the current iteration.
+    pub fn learning_rate(&self) -> f64 {
+        let c = &self.config;
+        if c.anneal_lr {
+            c.learning_rate * (1.0 - self.iterations_done as f64 / c.num_iterations() as f64)
+        } else {
+            c.learning_rate
+        }
+    }
+
+    /// One rollout and the training on it.
+    pub fn iterate(&mut self) -> Result<PpoIteration, AgentError> {
+        let learning_rate = self.learning_rate();
+        let episodes = self.collect_rollout()?;
+        let rollout = Rollout {
+            num_envs: self.config.num_envs,
+            rewards: &self.rewards,
+            terminated: &self.terminated,
+            done: &self.done,
+            next_values: &self.next_values,
+        };
+        returns::gae(
+            rollout,
+            &self.values,
+            self.config.gamma as f32,
+            self.config.gae_lambda as f32,
+            &mut self.advantages,
+        );
+        let mut iteration = self.train_on_rollout(learning_rate)?;
+        iteration.episodes = episodes;
+        self.iterations_done += 1;
+        Ok(iteration)
+    }
+
+    fn collect_rollout(&mut self) -> Result<Vec<EpisodeStats>, AgentError> {
+        let n = self.config.num_envs;
+        let num_actions = self.network.num_actions;
+        let policy = self.model.valid();
+        let device = policy.critic.weight.val().device();
+        let mut episodes = Vec::new();
+        self.truncated_final.clear();
+        for t in 0..self.config.num_steps {
+            let rows = t * n..(t + 1) * n;
+            let obs_rows = rows.start * self.obs_len..rows.end * self.obs_len;
+            self.observations[obs_rows.clone()].copy_from_slice(self.envs.observations());
+            let obs = rows_tensor(&self.observations[obs_rows], n, self.obs_len, &device);
+            let (logits, value) = policy.forward(obs);
+            let log_probs = host(log_softmax(logits, 1));
+            let value = host(value);
+            for env in 0..n {
+                let index = t * n + env;
+                let row = &log_probs[env * num_actions..(env + 1) * num_actions];
+                let action = sample_categorical(row, self.rng.uniform());
+                self.actions[index] = action;
+                self.log_probs[index] = row[action];
+                self.values[index] = value[env];
+            }
+            self.envs.step(&self.actions[rows])?;
+            for env in 0..n {
+                let index = t * n + env;
+                self.rewards[index] = self.envs.rewards()[env];
+                self.terminated[index] = self.envs.terminated()[env];
+                self.done[index] = self.terminated[index] || self.envs.truncated()[env];
+                if self.envs.truncated()[env] && !self.terminated[index] {
+                    let start = env * self.obs_len;
+                    let final_obs = &self.envs.final_observations()[start..start + self.obs_len];
+                    self.truncated_final.push((index, final_obs.to_vec()));
+                }
+            }
+            episodes.extend(self.envs.finished_episodes().iter().map(|e| e.stats));
+        }
+        let last = rows_tensor(self.envs.observations(), n, self.obs_len, &device);
+        let last_values = host(policy.forward(last).1);
+        let (steps, batch) = (self.config.num_steps, self.config.batch_size());
+        self.next_values[..batch - n].copy_from_slice(&self.values[n..]);
+        self.next_values[(steps - 1) * n..].copy_from_slice(&last_values);
+        if !self.truncated_final.is_empty() {
+            let finals: Vec<f32> = self
+                .truncated_final
+                .iter()
+                .flat_map(|(_, obs)| obs.iter().copied())
+                .collect();
+            let count = self.truncated_final.len();
+            let values = host(
+                policy
+                    .forward(rows_tensor(&finals, count, self.obs_len, &device))
+                    .1,
+            );
+            for ((index, _), value) in self.truncated_final.iter().zip(values) {
+                self.next_values[*index] = value;
+            }
+        }
+        Ok(episodes)
+    }
+
+    fn train_on_rollout(&mut self, learning_rate: f64) -> Result<PpoIteration, AgentError> {
+        let c = self.config.clone();
+        let batch = c.batch_size();
+        let minibatch = batch / c.num_minibatches;
+        let mut order: Vec<usize> = (0..batch).collect();
+        let mut sums = [0.0f64; 5];
+        let mut count = 0usize;
+        for _ in 0..c.update_epochs {
+            self.rng.shuffle(&mut order);
+            for chunk in order.chunks(minibatch) {
+                let rows = chunk.len();
+                let mut obs = Vec::with_capacity(rows * self.obs_len);
+                for &i in chunk {
+                    obs.extend_from_slice(
+                        &self.observations[i * self.obs_len..(i + 1) * self.obs_len],
+                    );
+                }
+                let gather =
+                    |source: &[f32]| -> Vec<f32> { chunk.iter().map(|&i| source[i]).collect() };
+                let mut advantages = gather(&self.advantages);
+                let old_values = gather(&self.values);
+                let returns: Vec<f32> = chunk
+                    .iter()
+                    .map(|&i| self.advantages[i] + self.values[i])
+                    .collect();
+                if c.norm_adv {
+                    normalise(&mut advantages);
+                }
+                let column = |values: Vec<f32>| {
+                    Tensor::<2>::from_data(TensorData::new(values, [rows, 1]), &self.device)
+                };
+                let actions: Vec<i64> = chunk.iter().map(|&i| self.actions[i] as i64).collect();
+                let actions =
+                    Tensor::<2, Int>::from_data(TensorData::new(actions, [rows, 1]), &self.device);
+                let obs = Tensor::<2>::from_data(
+                    TensorData::new(obs, [rows, self.obs_len]),
+                    &self.device,
+                );
+                let (logits, new_values) = self.model.forward(obs);
+                let log_probs = log_softmax(logits, 1);
+                let entropy = (log_probs.clone().exp() * log_probs.clone())
+                    .sum_dim(1)
+                    .neg()
+                    .mean();
+                let new_log_prob = log_probs.gather(1, actions);
+                let ratio = (new_log_prob - column(gather(&self.log_probs))).exp();
+                let advantages = column(advantages);
+                let clipped_ratio = ratio.clone().clamp(1.0 - c.clip_coef, 1.0 + c.clip_coef);
+                let policy_loss = (advantages.clone().neg() * ratio)
+                    .max_pair(advantages.neg() * clipped_ratio)
+                    .mean();
+                let returns = column(returns);
+                let unclipped = (new_values.clone() - returns.clone()).square();
+                let value_loss = if c.clip_vloss {
+                    let old_values = column(old_values);
+                    let clipped = old_values.clone()
+                        + (new_values - old_values).clamp(-c.clip_coef, c.clip_coef);
+                    unclipped.max_pair((clipped - returns).square()).mean()
+                } else {
+                    unclipped.mean()
+                }
+                .mul_scalar(0.5);
+                let loss = policy_loss.clone() - entropy.clone().mul_scalar(c.ent_coef)
+                    + value_loss.clone().mul_scalar(c.vf_coef);
+                let scalar = |t: Tensor<1>| f64::from(t.into_scalar::<f32>());
+                let loss_value = scalar(loss.clone());
+                if !loss_value.is_finite() {
+                    return Err(AgentError::NonFinite {
+                        what: "PPO loss",
+                        step: self.steps_done(),
+                    });
+                }
+                let mut grads = GradientsParams::from_grads(loss.backward(), &self.model);
+                let norm = clip_global_norm(&self.model, &mut grads, c.max_grad_norm);
+                let model = self.model.clone();
+                self.model = self.optimizer.step(learning_rate, model, grads);
+                for (sum, value) in sums.iter_mut().zip([
+                    loss_value,
+                    scalar(policy_loss),
+                    scalar(value_loss),
+                    scalar(entropy),
+                    norm,
+                ]) {
+                    *sum += value;
+                }
+                count += 1;
+            }
+        }
+        let mean = |i: usize| sums[i] / count as f64;
+        Ok(PpoIteration {
+            loss: mean(0),
+            policy_loss: mean(1),
+            value_loss: mean(2),
+            entropy: mean(3),
+            grad_norm: mean(4),
+            learning_rate,
+            episodes: Vec::new(),
+        })
+    }
+
+    /// Representation diagnostics on the first `probe_size` states of the last rollout.
+    pub fn probe(
+        &self,
+        probe_size: usize,
+        config: &DiagConfig,
+    ) -> Result<ReprDiagnostics, AgentError> {
+        let rows = probe_size.min(self.config.batch_size());
+        let policy = self.model.valid();
+        let device = policy.critic.weight.val().device();
+        let obs = rows_tensor(
+            &self.observations[..rows * self.obs_len],
+            rows,
+            self.obs_len,
+            &device,
+        );
+        let repr = policy.torso.forward(obs);
+        Ok(probe::diagnose_repr(
+            &repr,
+            self.network.torso.repr.branches,
+            config,
+        )?)
+    }
+}
+
+/// The action whose cumulative probability first exceeds `uniform`, from log-probabilities.
+fn sample_categorical(log_probs: &[f32], uniform: f64) -> usize {
+    let mut cumulative = 0.0;
+    for (action, log_prob) in log_probs.iter().enumerate() {
+        cumulative += f64::from(log_prob.exp());
+        if uniform < cumulative {
+            return action;
+        }
+    }
+    log_probs.len() - 1
+}
+
+/// Subtracts the mean and divides by the (unbiased) standard deviation plus 1e-8, as cleanrl.
+fn normalise(values: &mut [f32]) {
+    let n = values.len() as f64;
+    let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+    let var = values
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>()
+        / (n - 1.0).max(1.0);
+    let std = var.sqrt() + 1e-8;
+    for v in values.iter_mut() {
+        *v = ((f64::from(*v) - mean) / std) as f32;
+    }
+}
+
+fn rows_tensor(values: &[f32], rows: usize, cols: usize, device: &Device) -> Tensor<2> {
+    Tensor::from_data(TensorData::new(values.to_vec(), [rows, cols]), device)
+}
+
+fn host(t: Tensor<2>) -> Vec<f32> {
+    t.into_data().iter::<f32>().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn categorical_sampling_follows_the_cumulative_probabilities() {
+        let log_probs = [0.2f32.ln(), 0.5f32.ln(), 0.3f32.ln()];
+        assert_eq!(sample_categorical(&log_probs, 0.0), 0);
+        assert_eq!(sample_categorical(&log_probs, 0.19), 0);
+        assert_eq!(sample_categorical(&log_probs, 0.21), 1);
+        assert_eq!(sample_categorical(&log_probs, 0.69), 1);
+        assert_eq!(sample_categorical(&log_probs, 0.71), 2);
+        assert_eq!(sample_categorical(&log_probs, 0.999_999_9), 2);
+    }
+
+    #[test]
+    fn normalise_uses_the_unbiased_standard_deviation() {
+        let mut values = [1.0f32, 2.0, 3.0, 4.0];
+        normalise(&mut values);
+        // mean 2.5, unbiased std sqrt(5/3).
+        let std = (5.0f64 / 3.0).sqrt();
+        for (v, x) in values.iter().zip([1.0, 2.0, 3.0, 4.0]) {
+            assert!((f64::from(*v) - (x - 2.5) / std).abs() < 1e-6);
+        }
+    }
+}
