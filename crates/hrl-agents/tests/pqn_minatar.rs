@@ -1,0 +1,80 @@
+//! PQN on MinAtar Breakout beats the random policy clearly within a short budget.
+
+use burn::tensor::Device;
+use hrl_agents::pqn::{Pqn, PqnConfig};
+use hrl_agents::rng::Rng;
+use hrl_env::{EnvOptions, VecEnv, VecEnvConfig};
+use hrl_nn::init::Init;
+use hrl_nn::network::{Head, NetworkConfig};
+use hrl_nn::torso::{TorsoConfig, TorsoKind};
+
+fn envs(num_envs: usize) -> VecEnvConfig {
+    VecEnvConfig {
+        env_id: "minatar/breakout".into(),
+        options: EnvOptions::default(),
+        num_envs,
+        seed: 5,
+        num_threads: 1,
+    }
+}
+
+/// Mean return of uniformly random actions over `episodes` episodes.
+fn random_policy_return(episodes: usize) -> f64 {
+    let mut env = VecEnv::<f32>::new(&envs(16)).unwrap();
+    let mut rng = Rng::new(11);
+    let mut returns = Vec::new();
+    let mut actions = vec![0; 16];
+    while returns.len() < episodes {
+        for a in actions.iter_mut() {
+            *a = rng.below(6);
+        }
+        env.step(&actions).unwrap();
+        returns.extend(
+            env.finished_episodes()
+                .iter()
+                .map(|e| e.stats.episodic_return),
+        );
+    }
+    returns.iter().sum::<f64>() / returns.len() as f64
+}
+
+#[test]
+fn pqn_beats_random_on_minatar_breakout() {
+    let config = PqnConfig {
+        total_timesteps: 32 * 4096,
+        ..PqnConfig::default()
+    };
+    let mut torso = TorsoConfig::new(TorsoKind::Minatar, "hr-tanh".parse().unwrap());
+    torso.layer_norm_all = true;
+    torso.init = Init::HeNormal;
+    let network = NetworkConfig {
+        torso,
+        head: Head::Q {
+            init: Init::LecunNormal,
+        },
+        num_actions: 6,
+    };
+    let mut agent = Pqn::new(config, network, envs(0), &Device::flex(), 3).unwrap();
+    let mut returns = Vec::new();
+    while agent.updates_done() < agent.config().num_updates() {
+        returns.extend(
+            agent
+                .update()
+                .unwrap()
+                .episodes
+                .iter()
+                .map(|e| e.episodic_return),
+        );
+    }
+    let last = &returns[returns.len() - 200..];
+    let trained = last.iter().sum::<f64>() / last.len() as f64;
+    let random = random_policy_return(1000);
+    eprintln!(
+        "PQN after {} steps: {trained:.2}; random policy: {random:.2}",
+        agent.steps_done()
+    );
+    assert!(
+        trained > 3.0 * random && trained > random + 1.0,
+        "trained {trained:.2} vs random {random:.2}"
+    );
+}
