@@ -7,6 +7,7 @@ pub mod ppo;
 pub mod pqn;
 pub mod returns;
 pub mod rng;
+mod rollout;
 pub mod schedule;
 
 pub use error::AgentError;

@@ -17,8 +17,9 @@ use hrl_nn::probe::{self, ReprDiagnostics};
 
 use crate::AgentError;
 use crate::optim::clip_global_norm;
-use crate::returns::{self, Rollout};
+use crate::returns;
 use crate::rng::Rng;
+use crate::rollout::RolloutBuffer;
 
 /// PPO's hyperparameters; the defaults are cleanrl's `ppo_atari.py`.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -168,16 +169,11 @@ pub struct Ppo {
     rng: Rng,
     iterations_done: u64,
     obs_len: usize,
-    observations: Vec<f32>,
-    actions: Vec<usize>,
+    rollout: RolloutBuffer,
+    /// `[T, N]` log-probabilities of the actions taken.
     log_probs: Vec<f32>,
-    rewards: Vec<f32>,
-    terminated: Vec<bool>,
-    done: Vec<bool>,
-    values: Vec<f32>,
-    next_values: Vec<f32>,
+    /// `[T, N]` GAE advantages.
     advantages: Vec<f32>,
-    truncated_final: Vec<(usize, Vec<f32>)>,
 }
 
 impl Ppo {
@@ -215,16 +211,9 @@ impl Ppo {
             rng: Rng::new(seed ^ 0x5050_4f5f_5247),
             iterations_done: 0,
             obs_len,
-            observations: vec![0.0; batch * obs_len],
-            actions: vec![0; batch],
+            rollout: RolloutBuffer::new(config.num_envs, config.num_steps, obs_len),
             log_probs: vec![0.0; batch],
-            rewards: vec![0.0; batch],
-            terminated: vec![false; batch],
-            done: vec![false; batch],
-            values: vec![0.0; batch],
-            next_values: vec![0.0; batch],
             advantages: vec![0.0; batch],
-            truncated_final: Vec::new(),
             config,
         })
     }
@@ -258,16 +247,9 @@ impl Ppo {
     pub fn iterate(&mut self) -> Result<PpoIteration, AgentError> {
         let learning_rate = self.learning_rate();
         let episodes = self.collect_rollout()?;
-        let rollout = Rollout {
-            num_envs: self.config.num_envs,
-            rewards: &self.rewards,
-            terminated: &self.terminated,
-            done: &self.done,
-            next_values: &self.next_values,
-        };
         returns::gae(
-            rollout,
-            &self.values,
+            self.rollout.returns_input(),
+            &self.rollout.values,
             self.config.gamma as f32,
             self.config.gae_lambda as f32,
             &mut self.advantages,
@@ -283,59 +265,33 @@ impl Ppo {
         let num_actions = self.network.num_actions;
         let policy = self.model.valid();
         let device = policy.critic.weight.val().device();
+        let value_of = |obs: &[f32], rows: usize| {
+            host(
+                policy
+                    .forward(rows_tensor(obs, rows, self.obs_len, &device))
+                    .1,
+            )
+        };
         let mut episodes = Vec::new();
-        self.truncated_final.clear();
         for t in 0..self.config.num_steps {
-            let rows = t * n..(t + 1) * n;
-            let obs_rows = rows.start * self.obs_len..rows.end * self.obs_len;
-            self.observations[obs_rows.clone()].copy_from_slice(self.envs.observations());
-            let obs = rows_tensor(&self.observations[obs_rows], n, self.obs_len, &device);
-            let (logits, value) = policy.forward(obs);
+            let obs = self.rollout.store_observations(t, &self.envs);
+            let (logits, value) = policy.forward(rows_tensor(obs, n, self.obs_len, &device));
             let log_probs = host(log_softmax(logits, 1));
             let value = host(value);
-            for env in 0..n {
-                let index = t * n + env;
+            for (env, index) in self.rollout.rows(t).enumerate() {
                 let row = &log_probs[env * num_actions..(env + 1) * num_actions];
                 let action = sample_categorical(row, self.rng.uniform());
-                self.actions[index] = action;
+                self.rollout.actions[index] = action;
                 self.log_probs[index] = row[action];
-                self.values[index] = value[env];
+                self.rollout.values[index] = value[env];
             }
-            self.envs.step(&self.actions[rows])?;
-            for env in 0..n {
-                let index = t * n + env;
-                self.rewards[index] = self.envs.rewards()[env];
-                self.terminated[index] = self.envs.terminated()[env];
-                self.done[index] = self.terminated[index] || self.envs.truncated()[env];
-                if self.envs.truncated()[env] && !self.terminated[index] {
-                    let start = env * self.obs_len;
-                    let final_obs = &self.envs.final_observations()[start..start + self.obs_len];
-                    self.truncated_final.push((index, final_obs.to_vec()));
-                }
-            }
+            self.envs
+                .step(&self.rollout.actions[self.rollout.rows(t)])?;
+            self.rollout.store_step(t, &self.envs);
             episodes.extend(self.envs.finished_episodes().iter().map(|e| e.stats));
         }
-        let last = rows_tensor(self.envs.observations(), n, self.obs_len, &device);
-        let last_values = host(policy.forward(last).1);
-        let (steps, batch) = (self.config.num_steps, self.config.batch_size());
-        self.next_values[..batch - n].copy_from_slice(&self.values[n..]);
-        self.next_values[(steps - 1) * n..].copy_from_slice(&last_values);
-        if !self.truncated_final.is_empty() {
-            let finals: Vec<f32> = self
-                .truncated_final
-                .iter()
-                .flat_map(|(_, obs)| obs.iter().copied())
-                .collect();
-            let count = self.truncated_final.len();
-            let values = host(
-                policy
-                    .forward(rows_tensor(&finals, count, self.obs_len, &device))
-                    .1,
-            );
-            for ((index, _), value) in self.truncated_final.iter().zip(values) {
-                self.next_values[*index] = value;
-            }
-        }
+        let last_values = value_of(self.envs.observations(), n);
+        self.rollout.finish(&last_values, value_of);
         Ok(episodes)
     }
 
@@ -350,19 +306,14 @@ impl Ppo {
             self.rng.shuffle(&mut order);
             for chunk in order.chunks(minibatch) {
                 let rows = chunk.len();
-                let mut obs = Vec::with_capacity(rows * self.obs_len);
-                for &i in chunk {
-                    obs.extend_from_slice(
-                        &self.observations[i * self.obs_len..(i + 1) * self.obs_len],
-                    );
-                }
+                let obs = self.rollout.gather_observations(chunk);
                 let gather =
                     |source: &[f32]| -> Vec<f32> { chunk.iter().map(|&i| source[i]).collect() };
                 let mut advantages = gather(&self.advantages);
-                let old_values = gather(&self.values);
+                let old_values = gather(&self.rollout.values);
                 let returns: Vec<f32> = chunk
                     .iter()
-                    .map(|&i| self.advantages[i] + self.values[i])
+                    .map(|&i| self.advantages[i] + self.rollout.values[i])
                     .collect();
                 if c.norm_adv {
                     normalise(&mut advantages);
@@ -370,7 +321,10 @@ impl Ppo {
                 let column = |values: Vec<f32>| {
                     Tensor::<2>::from_data(TensorData::new(values, [rows, 1]), &self.device)
                 };
-                let actions: Vec<i64> = chunk.iter().map(|&i| self.actions[i] as i64).collect();
+                let actions: Vec<i64> = chunk
+                    .iter()
+                    .map(|&i| self.rollout.actions[i] as i64)
+                    .collect();
                 let actions =
                     Tensor::<2, Int>::from_data(TensorData::new(actions, [rows, 1]), &self.device);
                 let obs = Tensor::<2>::from_data(
@@ -449,7 +403,7 @@ impl Ppo {
         let policy = self.model.valid();
         let device = policy.critic.weight.val().device();
         let obs = rows_tensor(
-            &self.observations[..rows * self.obs_len],
+            &self.rollout.observations[..rows * self.obs_len],
             rows,
             self.obs_len,
             &device,

@@ -17,8 +17,9 @@ use hrl_nn::probe::{self, ReprDiagnostics};
 
 use crate::AgentError;
 use crate::optim::{RAdamConfig, clip_global_norm};
-use crate::returns::{self, Rollout};
+use crate::returns;
 use crate::rng::Rng;
+use crate::rollout::RolloutBuffer;
 use crate::schedule;
 
 /// PQN's hyperparameters; the defaults are purejaxql's `pqn_minatar.yaml`.
@@ -161,18 +162,9 @@ pub struct Pqn {
     rng: Rng,
     updates_done: u64,
     obs_len: usize,
-    /// `[T, N, obs_len]` observations of the rollout.
-    observations: Vec<f32>,
-    /// `[T, N]` actions, rewards, flags, `max_a Q` of the observation, next values, targets.
-    actions: Vec<usize>,
-    rewards: Vec<f32>,
-    terminated: Vec<bool>,
-    done: Vec<bool>,
-    max_q: Vec<f32>,
-    next_values: Vec<f32>,
+    rollout: RolloutBuffer,
+    /// `[T, N]` Q(λ) targets.
     targets: Vec<f32>,
-    /// Final observations of truncated steps, with their `[T, N]` index.
-    truncated_final: Vec<(usize, Vec<f32>)>,
 }
 
 impl Pqn {
@@ -209,15 +201,8 @@ impl Pqn {
             rng: Rng::new(seed ^ 0x5051_4e5f_5247),
             updates_done: 0,
             obs_len,
-            observations: vec![0.0; batch * obs_len],
-            actions: vec![0; batch],
-            rewards: vec![0.0; batch],
-            terminated: vec![false; batch],
-            done: vec![false; batch],
-            max_q: vec![0.0; batch],
-            next_values: vec![0.0; batch],
+            rollout: RolloutBuffer::new(config.num_envs, config.num_steps, obs_len),
             targets: vec![0.0; batch],
-            truncated_final: Vec::new(),
             config,
         })
     }
@@ -292,74 +277,42 @@ impl Pqn {
         let n = self.config.num_envs;
         let num_actions = self.network.num_actions;
         let policy = self.model.valid();
+        let device = policy_device(&policy);
+        let max_q_of = |obs: &[f32], rows: usize| {
+            host_floats(
+                policy
+                    .forward(rows_tensor(obs, rows, self.obs_len, &device))
+                    .max_dim(1),
+            )
+        };
         let mut episodes = Vec::new();
-        self.truncated_final.clear();
         for t in 0..self.config.num_steps {
-            let rows = t * n..(t + 1) * n;
-            let obs_rows = rows.start * self.obs_len..rows.end * self.obs_len;
-            self.observations[obs_rows.clone()].copy_from_slice(self.envs.observations());
-            let obs = self.tensor_rows(&self.observations[obs_rows], n, &policy_device(&policy));
-            let q = policy.forward(obs);
+            let obs = self.rollout.store_observations(t, &self.envs);
+            let q = policy.forward(rows_tensor(obs, n, self.obs_len, &device));
             let greedy = host_ints(q.clone().argmax(1));
             let max_q = host_floats(q.max_dim(1));
-            for env in 0..n {
-                let index = t * n + env;
-                self.max_q[index] = max_q[env];
-                self.actions[index] = if self.rng.uniform() < epsilon {
+            for (env, index) in self.rollout.rows(t).enumerate() {
+                self.rollout.values[index] = max_q[env];
+                self.rollout.actions[index] = if self.rng.uniform() < epsilon {
                     self.rng.below(num_actions)
                 } else {
                     greedy[env] as usize
                 };
             }
-            self.envs.step(&self.actions[rows.clone()])?;
-            for env in 0..n {
-                let index = t * n + env;
-                self.rewards[index] = self.envs.rewards()[env];
-                self.terminated[index] = self.envs.terminated()[env];
-                self.done[index] = self.terminated[index] || self.envs.truncated()[env];
-                if self.envs.truncated()[env] && !self.terminated[index] {
-                    let start = env * self.obs_len;
-                    let final_obs = &self.envs.final_observations()[start..start + self.obs_len];
-                    self.truncated_final.push((index, final_obs.to_vec()));
-                }
-            }
+            self.envs
+                .step(&self.rollout.actions[self.rollout.rows(t)])?;
+            self.rollout.store_step(t, &self.envs);
             episodes.extend(self.envs.finished_episodes().iter().map(|e| e.stats));
         }
         // Values after the last step: max_a Q of the current observations.
-        let last = self.tensor_rows(self.envs.observations(), n, &policy_device(&policy));
-        let last_max_q = host_floats(policy.forward(last).max_dim(1));
-        let (steps, batch) = (self.config.num_steps, self.config.batch_size());
-        self.next_values[..batch - n].copy_from_slice(&self.max_q[n..]);
-        self.next_values[(steps - 1) * n..].copy_from_slice(&last_max_q);
-        if !self.truncated_final.is_empty() {
-            let finals: Vec<f32> = self
-                .truncated_final
-                .iter()
-                .flat_map(|(_, obs)| obs.iter().copied())
-                .collect();
-            let count = self.truncated_final.len();
-            let values = host_floats(
-                policy
-                    .forward(self.tensor_rows(&finals, count, &policy_device(&policy)))
-                    .max_dim(1),
-            );
-            for ((index, _), value) in self.truncated_final.iter().zip(values) {
-                self.next_values[*index] = value;
-            }
-        }
+        let last_max_q = max_q_of(self.envs.observations(), n);
+        self.rollout.finish(&last_max_q, max_q_of);
         Ok(episodes)
     }
 
     fn compute_targets(&mut self) {
-        let rollout = Rollout {
-            num_envs: self.config.num_envs,
-            rewards: &self.rewards,
-            terminated: &self.terminated,
-            done: &self.done,
-            next_values: &self.next_values,
-        };
         returns::q_lambda(
-            rollout,
+            self.rollout.returns_input(),
             self.config.gamma as f32,
             self.config.lambda as f32,
             &mut self.targets,
@@ -375,13 +328,11 @@ impl Pqn {
         for _ in 0..self.config.num_epochs {
             self.rng.shuffle(&mut order);
             for chunk in order.chunks(minibatch) {
-                let mut obs = Vec::with_capacity(chunk.len() * self.obs_len);
-                for &i in chunk {
-                    obs.extend_from_slice(
-                        &self.observations[i * self.obs_len..(i + 1) * self.obs_len],
-                    );
-                }
-                let actions: Vec<i64> = chunk.iter().map(|&i| self.actions[i] as i64).collect();
+                let obs = self.rollout.gather_observations(chunk);
+                let actions: Vec<i64> = chunk
+                    .iter()
+                    .map(|&i| self.rollout.actions[i] as i64)
+                    .collect();
                 let targets: Vec<f32> = chunk.iter().map(|&i| self.targets[i]).collect();
                 let rows = chunk.len();
                 let obs = Tensor::<2>::from_data(
@@ -421,9 +372,10 @@ impl Pqn {
     ) -> Result<ReprDiagnostics, AgentError> {
         let rows = probe_size.min(self.config.batch_size());
         let policy = self.model.valid();
-        let obs = self.tensor_rows(
-            &self.observations[..rows * self.obs_len],
+        let obs = rows_tensor(
+            &self.rollout.observations[..rows * self.obs_len],
             rows,
+            self.obs_len,
             &policy_device(&policy),
         );
         let repr = policy.torso.forward(obs);
@@ -433,18 +385,15 @@ impl Pqn {
             config,
         )?)
     }
-
-    fn tensor_rows(&self, values: &[f32], rows: usize, device: &Device) -> Tensor<2> {
-        Tensor::from_data(
-            TensorData::new(values.to_vec(), [rows, self.obs_len]),
-            device,
-        )
-    }
 }
 
 /// The device a module's parameters live on.
 fn policy_device(model: &QNetwork) -> Device {
     model.head.weight.val().device()
+}
+
+fn rows_tensor(values: &[f32], rows: usize, cols: usize, device: &Device) -> Tensor<2> {
+    Tensor::from_data(TensorData::new(values.to_vec(), [rows, cols]), device)
 }
 
 fn host_floats(t: Tensor<2>) -> Vec<f32> {
