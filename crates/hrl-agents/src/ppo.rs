@@ -19,7 +19,7 @@ use crate::AgentError;
 use crate::optim::clip_global_norm;
 use crate::returns;
 use crate::rng::Rng;
-use crate::rollout::RolloutBuffer;
+use crate::rollout::{RolloutBuffer, host_floats, on_policy_setup, rows_tensor};
 
 /// PPO's hyperparameters; the defaults are cleanrl's `ppo_atari.py`.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -186,19 +186,10 @@ impl Ppo {
         seed: u64,
     ) -> Result<Ppo, AgentError> {
         config.validate()?;
-        let envs = VecEnv::<f32>::new(&VecEnvConfig {
-            num_envs: config.num_envs,
-            seed,
-            ..envs
-        })?;
-        let spec = envs.spec().clone();
-        let mut network = network;
-        network.torso.obs_shape = spec.observation_shape.clone();
-        network.num_actions = spec.num_actions;
-        let device = device.clone().autodiff();
-        device.seed(seed);
+        let (envs, network, device) =
+            on_policy_setup(network, envs, config.num_envs, device, seed)?;
         let model = network.init_actor_critic(&device)?;
-        let obs_len = spec.observation_len();
+        let obs_len = envs.spec().observation_len();
         let batch = config.batch_size();
         Ok(Ppo {
             optimizer: AdamConfig::new()
@@ -266,7 +257,7 @@ impl Ppo {
         let policy = self.model.valid();
         let device = policy.critic.weight.val().device();
         let value_of = |obs: &[f32], rows: usize| {
-            host(
+            host_floats(
                 policy
                     .forward(rows_tensor(obs, rows, self.obs_len, &device))
                     .1,
@@ -276,8 +267,8 @@ impl Ppo {
         for t in 0..self.config.num_steps {
             let obs = self.rollout.store_observations(t, &self.envs);
             let (logits, value) = policy.forward(rows_tensor(obs, n, self.obs_len, &device));
-            let log_probs = host(log_softmax(logits, 1));
-            let value = host(value);
+            let log_probs = host_floats(log_softmax(logits, 1));
+            let value = host_floats(value);
             for (env, index) in self.rollout.rows(t).enumerate() {
                 let row = &log_probs[env * num_actions..(env + 1) * num_actions];
                 let action = sample_categorical(row, self.rng.uniform());
@@ -442,14 +433,6 @@ fn normalise(values: &mut [f32]) {
     for v in values.iter_mut() {
         *v = ((f64::from(*v) - mean) / std) as f32;
     }
-}
-
-fn rows_tensor(values: &[f32], rows: usize, cols: usize, device: &Device) -> Tensor<2> {
-    Tensor::from_data(TensorData::new(values.to_vec(), [rows, cols]), device)
-}
-
-fn host(t: Tensor<2>) -> Vec<f32> {
-    t.into_data().iter::<f32>().collect()
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use crate::AgentError;
 use crate::optim::{RAdamConfig, clip_global_norm};
 use crate::returns;
 use crate::rng::Rng;
-use crate::rollout::RolloutBuffer;
+use crate::rollout::{RolloutBuffer, host_floats, on_policy_setup, rows_tensor};
 use crate::schedule;
 
 /// PQN's hyperparameters; the defaults are purejaxql's `pqn_minatar.yaml`.
@@ -178,19 +178,10 @@ impl Pqn {
         seed: u64,
     ) -> Result<Pqn, AgentError> {
         config.validate()?;
-        let envs = VecEnv::<f32>::new(&VecEnvConfig {
-            num_envs: config.num_envs,
-            seed,
-            ..envs
-        })?;
-        let spec = envs.spec().clone();
-        let mut network = network;
-        network.torso.obs_shape = spec.observation_shape.clone();
-        network.num_actions = spec.num_actions;
-        let device = device.clone().autodiff();
-        device.seed(seed);
+        let (envs, network, device) =
+            on_policy_setup(network, envs, config.num_envs, device, seed)?;
         let model = network.init_q(&device)?;
-        let obs_len = spec.observation_len();
+        let obs_len = envs.spec().observation_len();
         let batch = config.batch_size();
         Ok(Pqn {
             optimizer: config.radam.init(),
@@ -390,14 +381,6 @@ impl Pqn {
 /// The device a module's parameters live on.
 fn policy_device(model: &QNetwork) -> Device {
     model.head.weight.val().device()
-}
-
-fn rows_tensor(values: &[f32], rows: usize, cols: usize, device: &Device) -> Tensor<2> {
-    Tensor::from_data(TensorData::new(values.to_vec(), [rows, cols]), device)
-}
-
-fn host_floats(t: Tensor<2>) -> Vec<f32> {
-    t.into_data().iter::<f32>().collect()
 }
 
 fn host_ints(t: Tensor<2, Int>) -> Vec<i64> {

@@ -3,7 +3,11 @@
 
 use std::ops::Range;
 
-use hrl_env::VecEnv;
+use burn::tensor::{Device, Tensor, TensorData};
+use hrl_env::{VecEnv, VecEnvConfig};
+use hrl_nn::network::NetworkConfig;
+
+use crate::AgentError;
 
 use crate::returns::Rollout;
 
@@ -121,4 +125,37 @@ impl RolloutBuffer {
         }
         out
     }
+}
+
+/// Makes `num_envs` seeded environments, fits `network` to their observation shape and action
+/// count, and returns the seeded autodiff form of `device` to initialise the network on.
+pub(crate) fn on_policy_setup(
+    network: NetworkConfig,
+    envs: VecEnvConfig,
+    num_envs: usize,
+    device: &Device,
+    seed: u64,
+) -> Result<(VecEnv<f32>, NetworkConfig, Device), AgentError> {
+    let envs = VecEnv::<f32>::new(&VecEnvConfig {
+        num_envs,
+        seed,
+        ..envs
+    })?;
+    let spec = envs.spec();
+    let mut network = network;
+    network.torso.obs_shape = spec.observation_shape.clone();
+    network.num_actions = spec.num_actions;
+    let device = device.clone().autodiff();
+    device.seed(seed);
+    Ok((envs, network, device))
+}
+
+/// `values` as a `[rows, cols]` tensor on `device`.
+pub(crate) fn rows_tensor(values: &[f32], rows: usize, cols: usize, device: &Device) -> Tensor<2> {
+    Tensor::from_data(TensorData::new(values.to_vec(), [rows, cols]), device)
+}
+
+/// A float tensor's values, row-major, on the host.
+pub(crate) fn host_floats(t: Tensor<2>) -> Vec<f32> {
+    t.into_data().iter::<f32>().collect()
 }
