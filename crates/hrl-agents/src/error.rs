@@ -24,6 +24,14 @@ pub enum AgentError {
     /// The diagnostics failed.
     #[error(transparent)]
     Diag(#[from] DiagError),
+    /// A checkpoint could not be written or read.
+    #[error("checkpoint {path}: {message}")]
+    Checkpoint {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// A loss or parameter stopped being finite.
     #[error(
         "{what} is not finite at agent step {step}; the run stops (the last good checkpoint is kept)"

@@ -1,8 +1,11 @@
 //! Deep RL agents for hadamard-rl: DQN, PPO and PQN with their replay buffer, schedules and
 //! optimisers.
 
+pub mod agent;
+pub mod checkpoint;
 mod error;
 pub mod optim;
+pub mod policy;
 pub mod ppo;
 pub mod pqn;
 pub mod returns;
@@ -10,4 +13,5 @@ pub mod rng;
 mod rollout;
 pub mod schedule;
 
+pub use agent::{Agent, Report};
 pub use error::AgentError;

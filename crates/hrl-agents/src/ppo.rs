@@ -6,6 +6,8 @@
 //! loss and an entropy bonus, with gradients clipped to a global norm and Adam whose learning rate
 //! is annealed linearly to 0. The actor and critic heads share the torso.
 
+use std::path::Path;
+
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::log_softmax;
@@ -16,7 +18,10 @@ use hrl_nn::network::{ActorCritic, NetworkConfig};
 use hrl_nn::probe::{self, ReprDiagnostics};
 
 use crate::AgentError;
+use crate::agent::{Agent, Report};
+use crate::checkpoint::{self, MODEL_FILE, OPTIMIZER_FILE, STATE_FILE};
 use crate::optim::clip_global_norm;
+use crate::policy::{Policy, sample_categorical};
 use crate::returns;
 use crate::rng::Rng;
 use crate::rollout::{RolloutBuffer, host_floats, on_policy_setup, rows_tensor};
@@ -408,18 +413,6 @@ impl Ppo {
     }
 }
 
-/// The action whose cumulative probability first exceeds `uniform`, from log-probabilities.
-fn sample_categorical(log_probs: &[f32], uniform: f64) -> usize {
-    let mut cumulative = 0.0;
-    for (action, log_prob) in log_probs.iter().enumerate() {
-        cumulative += f64::from(log_prob.exp());
-        if uniform < cumulative {
-            return action;
-        }
-    }
-    log_probs.len() - 1
-}
-
 /// Subtracts the mean and divides by the (unbiased) standard deviation plus 1e-8, as cleanrl.
 fn normalise(values: &mut [f32]) {
     let n = values.len() as f64;
@@ -440,17 +433,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn categorical_sampling_follows_the_cumulative_probabilities() {
-        let log_probs = [0.2f32.ln(), 0.5f32.ln(), 0.3f32.ln()];
-        assert_eq!(sample_categorical(&log_probs, 0.0), 0);
-        assert_eq!(sample_categorical(&log_probs, 0.19), 0);
-        assert_eq!(sample_categorical(&log_probs, 0.21), 1);
-        assert_eq!(sample_categorical(&log_probs, 0.69), 1);
-        assert_eq!(sample_categorical(&log_probs, 0.71), 2);
-        assert_eq!(sample_categorical(&log_probs, 0.999_999_9), 2);
-    }
-
-    #[test]
     fn normalise_uses_the_unbiased_standard_deviation() {
         let mut values = [1.0f32, 2.0, 3.0, 4.0];
         normalise(&mut values);
@@ -459,5 +441,78 @@ mod tests {
         for (v, x) in values.iter().zip([1.0, 2.0, 3.0, 4.0]) {
             assert!((f64::from(*v) - (x - 2.5) / std).abs() < 1e-6);
         }
+    }
+}
+
+/// What a PPO checkpoint stores besides the network and optimiser.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PpoState {
+    iterations_done: u64,
+    rng: Rng,
+}
+
+impl Agent for Ppo {
+    fn algo(&self) -> &'static str {
+        "ppo"
+    }
+
+    fn network(&self) -> &NetworkConfig {
+        &self.network
+    }
+
+    fn total_steps(&self) -> u64 {
+        self.config.num_iterations() * self.config.batch_size() as u64
+    }
+
+    fn steps_done(&self) -> u64 {
+        Ppo::steps_done(self)
+    }
+
+    fn advance(&mut self) -> Result<Report, AgentError> {
+        let iteration = self.iterate()?;
+        Ok(Report {
+            loss: Some(iteration.loss),
+            grad_norm: Some(iteration.grad_norm),
+            epsilon: None,
+            learning_rate: iteration.learning_rate,
+            episodes: iteration.episodes,
+            extra: vec![
+                ("policy_loss", iteration.policy_loss),
+                ("value_loss", iteration.value_loss),
+                ("entropy", iteration.entropy),
+            ],
+        })
+    }
+
+    fn extra_columns(&self) -> &'static [&'static str] {
+        &["policy_loss", "value_loss", "entropy"]
+    }
+
+    fn probe(&self, probe_size: usize, config: &DiagConfig) -> Result<ReprDiagnostics, AgentError> {
+        Ppo::probe(self, probe_size, config)
+    }
+
+    fn policy(&self) -> Policy {
+        Policy::Categorical(self.model.valid())
+    }
+
+    fn save(&self, dir: &Path) -> Result<(), AgentError> {
+        checkpoint::save_module(&self.model, &dir.join(MODEL_FILE))?;
+        checkpoint::save_optimizer(&self.optimizer, &dir.join(OPTIMIZER_FILE))?;
+        let state = PpoState {
+            iterations_done: self.iterations_done,
+            rng: self.rng.clone(),
+        };
+        checkpoint::save_json(&state, &dir.join(STATE_FILE))
+    }
+
+    fn load(&mut self, dir: &Path) -> Result<(), AgentError> {
+        self.model = checkpoint::load_module(self.model.clone(), &dir.join(MODEL_FILE))?;
+        self.optimizer =
+            checkpoint::load_optimizer(self.optimizer.clone(), &dir.join(OPTIMIZER_FILE))?;
+        let state: PpoState = checkpoint::load_json(&dir.join(STATE_FILE))?;
+        self.iterations_done = state.iterations_done;
+        self.rng = state.rng;
+        Ok(())
     }
 }

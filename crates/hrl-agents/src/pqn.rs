@@ -7,6 +7,8 @@
 //! shuffled minibatches with loss `0.5 * mean((Q(s, a) - G)^2)`, gradients clipped to a global
 //! norm and RAdam. The network has a LayerNorm before every hidden activation.
 
+use std::path::Path;
+
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Int, Tensor, TensorData};
@@ -16,10 +18,13 @@ use hrl_nn::network::{NetworkConfig, QNetwork};
 use hrl_nn::probe::{self, ReprDiagnostics};
 
 use crate::AgentError;
+use crate::agent::{Agent, Report};
+use crate::checkpoint::{self, MODEL_FILE, OPTIMIZER_FILE, STATE_FILE};
 use crate::optim::{RAdamConfig, clip_global_norm};
+use crate::policy::Policy;
 use crate::returns;
 use crate::rng::Rng;
-use crate::rollout::{RolloutBuffer, host_floats, on_policy_setup, rows_tensor};
+use crate::rollout::{RolloutBuffer, host_floats, host_ints, on_policy_setup, rows_tensor};
 use crate::schedule;
 
 /// PQN's hyperparameters; the defaults are purejaxql's `pqn_minatar.yaml`.
@@ -383,6 +388,67 @@ fn policy_device(model: &QNetwork) -> Device {
     model.head.weight.val().device()
 }
 
-fn host_ints(t: Tensor<2, Int>) -> Vec<i64> {
-    t.into_data().iter::<i64>().collect()
+/// What a PQN checkpoint stores besides the network and optimiser.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PqnState {
+    updates_done: u64,
+    rng: Rng,
+}
+
+impl Agent for Pqn {
+    fn algo(&self) -> &'static str {
+        "pqn"
+    }
+
+    fn network(&self) -> &NetworkConfig {
+        &self.network
+    }
+
+    fn total_steps(&self) -> u64 {
+        self.config.num_updates() * self.config.batch_size() as u64
+    }
+
+    fn steps_done(&self) -> u64 {
+        Pqn::steps_done(self)
+    }
+
+    fn advance(&mut self) -> Result<Report, AgentError> {
+        let update = self.update()?;
+        Ok(Report {
+            loss: Some(update.loss),
+            grad_norm: Some(update.grad_norm),
+            epsilon: Some(update.epsilon),
+            learning_rate: update.learning_rate,
+            episodes: update.episodes,
+            extra: Vec::new(),
+        })
+    }
+
+    fn probe(&self, probe_size: usize, config: &DiagConfig) -> Result<ReprDiagnostics, AgentError> {
+        Pqn::probe(self, probe_size, config)
+    }
+
+    fn policy(&self) -> Policy {
+        Policy::Greedy(self.model.valid())
+    }
+
+    fn save(&self, dir: &Path) -> Result<(), AgentError> {
+        checkpoint::save_module(&self.model, &dir.join(MODEL_FILE))?;
+        checkpoint::save_optimizer(&self.optimizer, &dir.join(OPTIMIZER_FILE))?;
+        let state = PqnState {
+            updates_done: self.updates_done,
+            rng: self.rng.clone(),
+        };
+        checkpoint::save_json(&state, &dir.join(STATE_FILE))
+    }
+
+    fn load(&mut self, dir: &Path) -> Result<(), AgentError> {
+        self.model = checkpoint::load_module(self.model.clone(), &dir.join(MODEL_FILE))?;
+        self.optimizer =
+            checkpoint::load_optimizer(self.optimizer.clone(), &dir.join(OPTIMIZER_FILE))?;
+        let state: PqnState = checkpoint::load_json(&dir.join(STATE_FILE))?;
+        self.updates_done = state.updates_done;
+        self.rng = state.rng;
+        Ok(())
+    }
 }

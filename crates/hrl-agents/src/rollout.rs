@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use hrl_env::{VecEnv, VecEnvConfig};
 use hrl_nn::network::NetworkConfig;
 
@@ -158,4 +158,9 @@ pub(crate) fn rows_tensor(values: &[f32], rows: usize, cols: usize, device: &Dev
 /// A float tensor's values, row-major, on the host.
 pub(crate) fn host_floats(t: Tensor<2>) -> Vec<f32> {
     t.into_data().iter::<f32>().collect()
+}
+
+/// An integer tensor's values, row-major, on the host.
+pub(crate) fn host_ints(t: Tensor<2, Int>) -> Vec<i64> {
+    t.into_data().iter::<i64>().collect()
 }

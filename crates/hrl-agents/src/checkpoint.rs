@@ -1,0 +1,86 @@
+//! The files of a checkpoint: the network as burnpack (parameter ids kept, so the optimiser
+//! state, which is keyed by them, matches after loading), the optimiser state as burnpack, and
+//! the agent's counters and random streams as JSON.
+
+use std::path::Path;
+
+use burn::module::Module;
+use burn::optim::ModuleOptimizer;
+use burn::store::{BurnpackStore, ModuleSnapshot};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::AgentError;
+
+/// File of the network inside a checkpoint folder.
+pub const MODEL_FILE: &str = "model.bpk";
+/// File of the optimiser state.
+pub const OPTIMIZER_FILE: &str = "optimizer.bpk";
+/// File of the agent's counters and random streams.
+pub const STATE_FILE: &str = "agent.json";
+/// File of the environments' state.
+pub const ENVS_FILE: &str = "envs.bin";
+
+fn error(path: &Path, message: impl ToString) -> AgentError {
+    AgentError::Checkpoint {
+        path: path.to_path_buf(),
+        message: message.to_string(),
+    }
+}
+
+/// Writes `module`'s parameters to `path`.
+pub fn save_module<M: Module>(module: &M, path: &Path) -> Result<(), AgentError> {
+    let mut store = BurnpackStore::from_file(path)
+        .auto_extension(false)
+        .overwrite(true);
+    module.save_into(&mut store).map_err(|e| error(path, e))
+}
+
+/// Loads the parameters at `path` into `module`, which must have the same structure: a missing,
+/// extra or mis-shaped tensor is an error naming it.
+pub fn load_module<M: Module>(mut module: M, path: &Path) -> Result<M, AgentError> {
+    if !path.is_file() {
+        return Err(error(path, "file not found"));
+    }
+    let mut store = BurnpackStore::from_file(path).auto_extension(false);
+    let result = module.load_from(&mut store).map_err(|e| error(path, e))?;
+    if !result.errors.is_empty() || !result.missing.is_empty() || !result.unused.is_empty() {
+        return Err(error(
+            path,
+            format!(
+                "does not fit this network (missing {:?}, unexpected {:?}, errors {:?}); \
+                 was it written by a run with another config?",
+                result.missing, result.unused, result.errors
+            ),
+        ));
+    }
+    Ok(module)
+}
+
+/// Writes the optimiser state to `path`.
+pub fn save_optimizer(optimizer: &ModuleOptimizer, path: &Path) -> Result<(), AgentError> {
+    optimizer.save(path).map_err(|e| error(path, e))
+}
+
+/// Loads the optimiser state at `path` into `optimizer`.
+pub fn load_optimizer(
+    optimizer: ModuleOptimizer,
+    path: &Path,
+) -> Result<ModuleOptimizer, AgentError> {
+    if !path.is_file() {
+        return Err(error(path, "file not found"));
+    }
+    optimizer.load(path).map_err(|e| error(path, e))
+}
+
+/// Writes `value` as JSON to `path`.
+pub fn save_json<T: Serialize>(value: &T, path: &Path) -> Result<(), AgentError> {
+    let text = serde_json::to_vec_pretty(value).map_err(|e| error(path, e))?;
+    std::fs::write(path, text).map_err(|e| error(path, e))
+}
+
+/// Reads JSON written by [`save_json`].
+pub fn load_json<T: DeserializeOwned>(path: &Path) -> Result<T, AgentError> {
+    let text = std::fs::read(path).map_err(|e| error(path, e))?;
+    serde_json::from_slice(&text).map_err(|e| error(path, e))
+}
