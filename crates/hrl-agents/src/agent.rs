@@ -3,13 +3,32 @@
 
 use std::path::Path;
 
-use hrl_env::EpisodeStats;
+use hrl_env::{AtariOptions, FinishedEpisode, VecEnvConfig};
 use hrl_nn::diag::DiagConfig;
 use hrl_nn::network::NetworkConfig;
 use hrl_nn::probe::ReprDiagnostics;
 
 use crate::AgentError;
 use crate::policy::Policy;
+
+/// The environments an agent trains in: the vectorised set and, for Atari, its preprocessing.
+/// The agent fills in `num_envs` and `seed` from its own config and seed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnvSetup {
+    /// Environment id, options and worker threads.
+    pub vec: VecEnvConfig,
+    /// Atari's preprocessing (ignored by other environments when left at its defaults).
+    pub atari: AtariOptions,
+}
+
+impl From<VecEnvConfig> for EnvSetup {
+    fn from(vec: VecEnvConfig) -> EnvSetup {
+        EnvSetup {
+            vec,
+            atari: AtariOptions::default(),
+        }
+    }
+}
 
 /// What one [`Agent::advance`] did.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -22,8 +41,9 @@ pub struct Report {
     pub epsilon: Option<f64>,
     /// Learning rate used.
     pub learning_rate: f64,
-    /// Episodes that ended.
-    pub episodes: Vec<EpisodeStats>,
+    /// Episodes that ended, with the environment each ran in (on Atari with episodic life,
+    /// learning episodes: see [`hrl_env::EpisodeStats::full_game_score`]).
+    pub episodes: Vec<FinishedEpisode>,
     /// Algorithm-specific values, named as in [`Agent::extra_columns`].
     pub extra: Vec<(&'static str, f64)>,
 }

@@ -12,13 +12,13 @@ use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use hrl_env::{EpisodeStats, VecEnv, VecEnvConfig};
+use hrl_env::{FinishedEpisode, VecEnv};
 use hrl_nn::diag::DiagConfig;
 use hrl_nn::network::{ActorCritic, NetworkConfig};
 use hrl_nn::probe::{self, ReprDiagnostics};
 
 use crate::AgentError;
-use crate::agent::{Agent, Report};
+use crate::agent::{Agent, EnvSetup, Report};
 use crate::checkpoint::{self, MODEL_FILE, OPTIMIZER_FILE, STATE_FILE};
 use crate::optim::clip_global_norm;
 use crate::policy::{Policy, sample_categorical};
@@ -160,7 +160,7 @@ pub struct PpoIteration {
     /// Learning rate used.
     pub learning_rate: f64,
     /// Episodes that ended during the rollout.
-    pub episodes: Vec<EpisodeStats>,
+    pub episodes: Vec<FinishedEpisode>,
 }
 
 /// The PPO agent: its environments, actor-critic network, optimiser and rollout buffers.
@@ -186,13 +186,13 @@ impl Ppo {
     pub fn new(
         config: PpoConfig,
         network: NetworkConfig,
-        envs: VecEnvConfig,
+        envs: EnvSetup,
         device: &Device,
         seed: u64,
     ) -> Result<Ppo, AgentError> {
         config.validate()?;
         let (envs, network, device) =
-            on_policy_setup(network, envs, config.num_envs, device, seed)?;
+            on_policy_setup(network, &envs, config.num_envs, device, seed)?;
         let model = network.init_actor_critic(&device)?;
         let obs_len = envs.spec().observation_len();
         let batch = config.batch_size();
@@ -256,7 +256,7 @@ impl Ppo {
         Ok(iteration)
     }
 
-    fn collect_rollout(&mut self) -> Result<Vec<EpisodeStats>, AgentError> {
+    fn collect_rollout(&mut self) -> Result<Vec<FinishedEpisode>, AgentError> {
         let n = self.config.num_envs;
         let num_actions = self.network.num_actions;
         let policy = self.model.valid();
@@ -284,7 +284,7 @@ impl Ppo {
             self.envs
                 .step(&self.rollout.actions[self.rollout.rows(t)])?;
             self.rollout.store_step(t, &self.envs);
-            episodes.extend(self.envs.finished_episodes().iter().map(|e| e.stats));
+            episodes.extend_from_slice(self.envs.finished_episodes());
         }
         let last_values = value_of(self.envs.observations(), n);
         self.rollout.finish(&last_values, value_of);

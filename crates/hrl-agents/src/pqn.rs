@@ -12,13 +12,13 @@ use std::path::Path;
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use hrl_env::{EpisodeStats, VecEnv, VecEnvConfig};
+use hrl_env::{FinishedEpisode, VecEnv};
 use hrl_nn::diag::DiagConfig;
 use hrl_nn::network::{NetworkConfig, QNetwork};
 use hrl_nn::probe::{self, ReprDiagnostics};
 
 use crate::AgentError;
-use crate::agent::{Agent, Report};
+use crate::agent::{Agent, EnvSetup, Report};
 use crate::checkpoint::{self, MODEL_FILE, OPTIMIZER_FILE, STATE_FILE};
 use crate::optim::{RAdamConfig, clip_global_norm};
 use crate::policy::Policy;
@@ -153,7 +153,7 @@ pub struct PqnUpdate {
     /// Learning rate used.
     pub learning_rate: f64,
     /// Episodes that ended during the rollout.
-    pub episodes: Vec<EpisodeStats>,
+    pub episodes: Vec<FinishedEpisode>,
 }
 
 /// The PQN agent: its environments, network, optimiser and rollout buffers.
@@ -178,13 +178,13 @@ impl Pqn {
     pub fn new(
         config: PqnConfig,
         network: NetworkConfig,
-        envs: VecEnvConfig,
+        envs: EnvSetup,
         device: &Device,
         seed: u64,
     ) -> Result<Pqn, AgentError> {
         config.validate()?;
         let (envs, network, device) =
-            on_policy_setup(network, envs, config.num_envs, device, seed)?;
+            on_policy_setup(network, &envs, config.num_envs, device, seed)?;
         let model = network.init_q(&device)?;
         let obs_len = envs.spec().observation_len();
         let batch = config.batch_size();
@@ -269,7 +269,7 @@ impl Pqn {
     }
 
     /// Steps every environment `num_steps` times with ε-greedy actions of the current network.
-    fn collect_rollout(&mut self, epsilon: f64) -> Result<Vec<EpisodeStats>, AgentError> {
+    fn collect_rollout(&mut self, epsilon: f64) -> Result<Vec<FinishedEpisode>, AgentError> {
         let n = self.config.num_envs;
         let num_actions = self.network.num_actions;
         let policy = self.model.valid();
@@ -298,7 +298,7 @@ impl Pqn {
             self.envs
                 .step(&self.rollout.actions[self.rollout.rows(t)])?;
             self.rollout.store_step(t, &self.envs);
-            episodes.extend(self.envs.finished_episodes().iter().map(|e| e.stats));
+            episodes.extend_from_slice(self.envs.finished_episodes());
         }
         // Values after the last step: max_a Q of the current observations.
         let last_max_q = max_q_of(self.envs.observations(), n);

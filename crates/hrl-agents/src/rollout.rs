@@ -8,6 +8,7 @@ use hrl_env::{VecEnv, VecEnvConfig};
 use hrl_nn::network::NetworkConfig;
 
 use crate::AgentError;
+use crate::agent::EnvSetup;
 
 use crate::returns::Rollout;
 
@@ -131,16 +132,19 @@ impl RolloutBuffer {
 /// count, and returns the seeded autodiff form of `device` to initialise the network on.
 pub(crate) fn on_policy_setup(
     network: NetworkConfig,
-    envs: VecEnvConfig,
+    envs: &EnvSetup,
     num_envs: usize,
     device: &Device,
     seed: u64,
 ) -> Result<(VecEnv<f32>, NetworkConfig, Device), AgentError> {
-    let envs = VecEnv::<f32>::new(&VecEnvConfig {
-        num_envs,
-        seed,
-        ..envs
-    })?;
+    let envs = VecEnv::<f32>::new_with(
+        &VecEnvConfig {
+            num_envs,
+            seed,
+            ..envs.vec.clone()
+        },
+        &envs.atari,
+    )?;
     let spec = envs.spec();
     let mut network = network;
     network.torso.obs_shape = spec.observation_shape.clone();

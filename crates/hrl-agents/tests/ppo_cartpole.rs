@@ -34,11 +34,11 @@ fn ppo_learns_cartpole() {
         seed: 0,
         num_threads: 1,
     };
-    let mut agent = Ppo::new(config, network, envs, &Device::flex(), 1).unwrap();
+    let mut agent = Ppo::new(config, network, envs.into(), &Device::flex(), 1).unwrap();
     let mut returns = Vec::new();
     while agent.iterations_done() < agent.config().num_iterations() {
         let iteration = agent.iterate().unwrap();
-        returns.extend(iteration.episodes.iter().map(|e| e.episodic_return));
+        returns.extend(iteration.episodes.iter().map(|e| e.stats.episodic_return));
     }
     let last = &returns[returns.len() - 20..];
     let mean = last.iter().sum::<f64>() / 20.0;

@@ -54,7 +54,7 @@ fn pqn_beats_random_on_minatar_breakout() {
         },
         num_actions: 6,
     };
-    let mut agent = Pqn::new(config, network, envs(0), &Device::flex(), 3).unwrap();
+    let mut agent = Pqn::new(config, network, envs(0).into(), &Device::flex(), 3).unwrap();
     let mut returns = Vec::new();
     while agent.updates_done() < agent.config().num_updates() {
         returns.extend(
@@ -63,7 +63,7 @@ fn pqn_beats_random_on_minatar_breakout() {
                 .unwrap()
                 .episodes
                 .iter()
-                .map(|e| e.episodic_return),
+                .map(|e| e.stats.episodic_return),
         );
     }
     let last = &returns[returns.len() - 200..];

@@ -20,7 +20,7 @@ enum Command {
     Model(cmd::model::ModelArgs),
     /// Representation diagnostics of a feature matrix (dead fraction, srank, erank).
     Diagnose(cmd::diagnose::DiagnoseArgs),
-    /// Train an agent (PQN) into a run folder.
+    /// Train an agent (PQN, PPO) into a run folder, or resume one.
     Train(cmd::train::TrainArgs),
     /// Shallow networks fitting a 1-D target (the paper's expressivity figure).
     Toy(cmd::toy::ToyArgs),

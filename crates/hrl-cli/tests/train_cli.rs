@@ -118,7 +118,7 @@ fn a_run_writes_its_folder_and_its_config_reproduces_it() {
         again.to_str().unwrap(),
     ]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("already holds a complete run"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds a complete run"));
     let _ = std::fs::remove_dir_all(&first);
     let _ = std::fs::remove_dir_all(&again);
 }

@@ -536,3 +536,71 @@ mod tests {
         fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// A metrics table read back: its columns and complete rows, `None` for empty fields.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    columns: Vec<String>,
+    rows: Vec<Vec<Option<f64>>>,
+}
+
+impl Table {
+    /// Reads the table at `path`; a half-written last line (no newline yet) is left out.
+    pub fn read(path: &Path) -> Result<Table, MetricsError> {
+        let bad_row = |line: usize, problem: String| MetricsError::BadRow {
+            path: path.to_path_buf(),
+            line,
+            problem,
+        };
+        let text = fs::read_to_string(path).map_err(|source| MetricsError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let complete = text.rfind('\n').map_or("", |end| &text[..end]);
+        let mut lines = complete.lines();
+        let columns: Vec<String> = lines
+            .next()
+            .ok_or_else(|| bad_row(1, "no header".to_string()))?
+            .split(',')
+            .map(str::to_string)
+            .collect();
+        let mut rows = Vec::new();
+        for (index, line) in lines.enumerate() {
+            let fields: Vec<&str> = line.split(',').collect();
+            if fields.len() != columns.len() {
+                return Err(bad_row(
+                    index + 2,
+                    format!("{} fields, the header has {}", fields.len(), columns.len()),
+                ));
+            }
+            let row = fields
+                .iter()
+                .map(|field| match *field {
+                    "" => Ok(None),
+                    text => text
+                        .parse::<f64>()
+                        .map(Some)
+                        .map_err(|_| bad_row(index + 2, format!("`{text}` is not a number"))),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.push(row);
+        }
+        Ok(Table { columns, rows })
+    }
+
+    /// The column names, in order.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// The rows, each with one field per column.
+    pub fn rows(&self) -> &[Vec<Option<f64>>] {
+        &self.rows
+    }
+
+    /// The values of column `name`, one per row; `None` if there is no such column.
+    pub fn column(&self, name: &str) -> Option<Vec<Option<f64>>> {
+        let index = self.columns.iter().position(|c| c == name)?;
+        Some(self.rows.iter().map(|row| row[index]).collect())
+    }
+}

@@ -24,10 +24,10 @@ use crate::metrics::METRICS_FILE;
 pub enum RunDirError {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: io::Error },
-    #[error("{root} holds a complete run (summary.json exists); pass overwrite to start it again")]
+    #[error("{root} holds a complete run (summary.json exists); choose another folder or remove it")]
     Complete { root: PathBuf },
     #[error(
-        "{root} holds a partial run with a checkpoint at step {step}; resume it, or pass overwrite to start again"
+        "{root} holds a partial run with a checkpoint at step {step}; continue it with `hrl train --resume {root}`, or remove it"
     )]
     Partial { root: PathBuf, step: u64 },
     #[error("{root} has no checkpoint to resume from")]

@@ -8,8 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
+use hrl_agents::ppo::PpoConfig;
 use hrl_agents::pqn::PqnConfig;
-use hrl_env::EnvOptions;
+use hrl_env::{AtariOptions, EnvOptions};
 use hrl_nn::diag::DiagConfig;
 use hrl_nn::init::Init;
 use hrl_nn::network::{Head, NetworkConfig};
@@ -17,7 +18,7 @@ use hrl_nn::repr::ReprSpec;
 use hrl_nn::torso::{HrPlacement, TorsoConfig, TorsoKind};
 
 /// The presets compiled into the binary: `(name, TOML text)`.
-pub const PRESETS: [(&str, &str); 2] = [
+pub const PRESETS: [(&str, &str); 6] = [
     (
         "pqn-minatar",
         include_str!("../../../configs/pqn-minatar.toml"),
@@ -26,7 +27,20 @@ pub const PRESETS: [(&str, &str); 2] = [
         "pqn-cartpole",
         include_str!("../../../configs/pqn-cartpole.toml"),
     ),
+    ("pqn-atari", include_str!("../../../configs/pqn-atari.toml")),
+    (
+        "ppo-minatar",
+        include_str!("../../../configs/ppo-minatar.toml"),
+    ),
+    (
+        "ppo-cartpole",
+        include_str!("../../../configs/ppo-cartpole.toml"),
+    ),
+    ("ppo-atari", include_str!("../../../configs/ppo-atari.toml")),
 ];
+
+/// The algorithms `hrl train` runs.
+pub const ALGOS: [&str; 2] = ["pqn", "ppo"];
 
 /// Errors resolving a config; each names the key or file.
 #[derive(Debug, thiserror::Error)]
@@ -102,8 +116,9 @@ pub struct NetworkSection {
     pub layer_norm_all: bool,
     /// Initialiser of the torso.
     pub init: Init,
-    /// Initialiser of the Q head.
-    pub head_init: Init,
+    /// The output head: `{ kind = "q", init = ... }` or
+    /// `{ kind = "actor-critic", actor_init = ..., critic_init = ... }`.
+    pub head: Head,
     /// Observations are multiplied by this first.
     pub input_scale: f64,
     /// Dense layers before the representation layer; the torso's default if absent.
@@ -111,11 +126,13 @@ pub struct NetworkSection {
     pub hidden: Option<Vec<usize>>,
 }
 
-/// Environment options; absent keys keep the environment's defaults.
+/// Environment options; absent keys keep the environment's defaults (see
+/// [`hrl_env::EnvOptions`] and [`hrl_env::AtariOptions`] for each one's meaning and units).
+/// Setting an option the environment does not have is an error.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnvOptionsSection {
-    /// MinAtar's sticky-action probability.
+    /// Sticky-action probability (MinAtar per step, Atari per emulator frame).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sticky_action_prob: Option<f64>,
     /// MinAtar's difficulty ramping.
@@ -124,6 +141,80 @@ pub struct EnvOptionsSection {
     /// The game's minimal action set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minimal_action_set: Option<bool>,
+    /// Atari: at most this many NOOP frames after a reset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noop_max: Option<u32>,
+    /// Atari: emulator frames per agent step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame_skip: Option<u32>,
+    /// Atari: max-pool the last two frames of a step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_pool: Option<bool>,
+    /// Atari: side of the square grayscale observation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screen_size: Option<usize>,
+    /// Atari: frames stacked into one observation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame_stack: Option<usize>,
+    /// Atari: a lost life ends the learning episode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub episodic_life: Option<bool>,
+    /// Atari: press FIRE after a reset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fire_reset: Option<bool>,
+    /// Atari: rewards are clipped to their sign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip_rewards: Option<bool>,
+    /// Atari: emulator frames after which a game is cut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_episode_frames: Option<u32>,
+    /// Atari: folder searched first for ROMs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rom_dir: Option<PathBuf>,
+}
+
+/// Greedy evaluation during training (as purejaxql's test episodes).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvalSection {
+    /// Evaluations over the run, evenly spaced, the last at the end; 0 turns them off.
+    pub points: u64,
+    /// Episodes per evaluation, played in parallel, one per environment.
+    pub episodes: usize,
+    /// ε of the evaluation policy (Q agents; PPO samples its policy).
+    pub epsilon: f64,
+    /// Agent steps after which an evaluation episode is cut off.
+    pub max_steps: u64,
+}
+
+impl Default for EvalSection {
+    fn default() -> Self {
+        EvalSection {
+            points: 20,
+            episodes: 8,
+            epsilon: 0.0,
+            max_steps: 27_000,
+        }
+    }
+}
+
+/// When checkpoints are written.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CheckpointSection {
+    /// Checkpoints over the run, evenly spaced (one more is written at the end).
+    pub points: u64,
+    /// Checkpoints kept on disk; older ones are removed (at least 1).
+    pub keep: usize,
+}
+
+impl Default for CheckpointSection {
+    fn default() -> Self {
+        CheckpointSection {
+            points: 10,
+            keep: 2,
+        }
+    }
 }
 
 /// Logging and diagnostics.
@@ -162,8 +253,17 @@ pub struct TrainConfig {
     /// PQN's hyperparameters (with `algo = "pqn"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pqn: Option<PqnConfig>,
+    /// PPO's hyperparameters (with `algo = "ppo"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ppo: Option<PpoConfig>,
     /// Logging.
     pub log: LogSection,
+    /// Evaluation during training.
+    #[serde(default)]
+    pub eval: EvalSection,
+    /// Checkpoints.
+    #[serde(default)]
+    pub checkpoint: CheckpointSection,
 }
 
 /// What the command line asked for, before the preset is known.
@@ -301,27 +401,65 @@ impl TrainConfig {
             key: key.to_string(),
             message,
         };
-        match self.algo.as_str() {
-            "pqn" => {
-                let pqn = self
-                    .pqn
-                    .as_ref()
-                    .ok_or_else(|| value("pqn", "algo = \"pqn\" needs a [pqn] table".into()))?;
-                pqn.validate().map_err(|e| match e {
-                    hrl_agents::AgentError::Config { key, message } => {
-                        value(&format!("pqn.{key}"), message)
-                    }
-                    other => value("pqn", other.to_string()),
-                })?;
+        let agent_error = |section: &str, e: hrl_agents::AgentError| match e {
+            hrl_agents::AgentError::Config { key, message } => {
+                value(&format!("{section}.{key}"), message)
             }
+            other => value(section, other.to_string()),
+        };
+        let missing = |algo: &str| value(algo, format!("algo = \"{algo}\" needs a [{algo}] table"));
+        match self.algo.as_str() {
+            "pqn" => self
+                .pqn
+                .as_ref()
+                .ok_or_else(|| missing("pqn"))?
+                .validate()
+                .map_err(|e| agent_error("pqn", e))?,
+            "ppo" => self
+                .ppo
+                .as_ref()
+                .ok_or_else(|| missing("ppo"))?
+                .validate()
+                .map_err(|e| agent_error("ppo", e))?,
             other => {
                 return Err(value(
                     "algo",
-                    format!("`{other}` is not available; valid: pqn"),
+                    format!("`{other}` is not available; valid: {}", ALGOS.join(", ")),
                 ));
             }
         }
-        let spec = hrl_env::make(&self.env, &self.env_options())
+        let head_fits = matches!(
+            (self.algo.as_str(), self.network.head),
+            ("ppo", Head::ActorCritic { .. }) | ("pqn", Head::Q { .. })
+        );
+        if !head_fits {
+            return Err(value(
+                "network.head",
+                format!(
+                    "algo `{}` needs {}",
+                    self.algo,
+                    if self.algo == "ppo" {
+                        "kind = \"actor-critic\""
+                    } else {
+                        "kind = \"q\""
+                    }
+                ),
+            ));
+        }
+        if self.checkpoint.keep == 0 {
+            return Err(value("checkpoint.keep", "must be at least 1".into()));
+        }
+        if self.eval.points > 0 && (self.eval.episodes == 0 || self.eval.max_steps == 0) {
+            return Err(value(
+                "eval",
+                "episodes and max_steps must be positive (or points = 0 to turn evaluation off)"
+                    .into(),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.eval.epsilon) {
+            return Err(value("eval.epsilon", "must be in [0, 1]".into()));
+        }
+        let spec = hrl_env::make_with(&self.env, &self.env_options(), &self.atari_options())
             .map_err(|e| value("env", e.to_string()))?
             .spec()
             .clone();
@@ -353,6 +491,41 @@ impl TrainConfig {
         }
     }
 
+    /// Atari's options.
+    pub fn atari_options(&self) -> AtariOptions {
+        let e = &self.env_options;
+        AtariOptions {
+            noop_max: e.noop_max,
+            frame_skip: e.frame_skip,
+            max_pool: e.max_pool,
+            screen_size: e.screen_size,
+            frame_stack: e.frame_stack,
+            episodic_life: e.episodic_life,
+            fire_reset: e.fire_reset,
+            clip_rewards: e.clip_rewards,
+            max_episode_frames: e.max_episode_frames,
+            rom_dir: e.rom_dir.clone(),
+        }
+    }
+
+    /// Agent steps the run takes, as the algorithm's `total_timesteps` (before rounding down
+    /// to whole updates).
+    pub fn total_timesteps(&self) -> u64 {
+        match self.algo.as_str() {
+            "ppo" => self.ppo.as_ref().map_or(0, |c| c.total_timesteps),
+            _ => self.pqn.as_ref().map_or(0, |c| c.total_timesteps),
+        }
+    }
+
+    /// Emulator frames per agent step: Atari's frame skip, 1 elsewhere.
+    pub fn frames_per_step(&self) -> u64 {
+        if self.env.starts_with("atari/") {
+            u64::from(self.env_options.frame_skip.unwrap_or(4))
+        } else {
+            1
+        }
+    }
+
     /// The network for observations of `obs_shape` and `num_actions` actions.
     pub fn network_config(&self, obs_shape: &[usize], num_actions: usize) -> NetworkConfig {
         let n = &self.network;
@@ -367,7 +540,7 @@ impl TrainConfig {
         }
         NetworkConfig {
             torso,
-            head: Head::Q { init: n.head_init },
+            head: n.head,
             num_actions,
         }
     }

@@ -1,16 +1,19 @@
-//! `hrl train`: train an agent into a run folder.
+//! `hrl train`: train an agent into a run folder, or resume one.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Args;
-use hrl_exp::train;
+use hrl_exp::run_dir::RunDirError;
+use hrl_exp::train::{self, Outcome, Summary, TrainError};
 use hrl_exp::train_config::{Overrides, TrainConfig};
 use hrl_nn::repr::ReprSpec;
 
 /// Arguments of `hrl train`.
 #[derive(Args)]
 pub struct TrainArgs {
-    /// Algorithm: pqn.
+    /// Algorithm: pqn or ppo.
     #[arg(long)]
     algo: Option<String>,
     /// Environment id (see `hrl env list`).
@@ -34,48 +37,110 @@ pub struct TrainArgs {
     /// Compute device: cpu, cuda or cuda:N.
     #[arg(long)]
     device: Option<String>,
+    /// Threads: environment workers (the config's num_threads) and the compute pool.
+    #[arg(long)]
+    threads: Option<usize>,
     /// Start from a config file (e.g. an earlier run's config.toml) instead of a preset.
     #[arg(long, conflicts_with = "preset")]
     config: Option<PathBuf>,
     /// Run folder (default: runs/RUN_NAME, e.g. runs/pqn.minatar-breakout.hr-tanh.s0).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Continue the run in this folder from its last checkpoint (its config.toml is used).
+    #[arg(long, value_name = "DIR", conflicts_with_all = [
+        "algo", "env", "repr", "seed", "steps", "preset", "set", "device", "config", "out"
+    ])]
+    resume: Option<PathBuf>,
 }
 
 /// Runs `hrl train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let overrides = Overrides {
-        algo: args.algo,
-        env: args.env,
-        repr: args.repr,
-        seed: args.seed,
-        steps: args.steps,
-        device: args.device,
-        preset: args.preset,
-        set: args.set,
+    if let Some(threads) = args.threads {
+        anyhow::ensure!(threads > 0, "--threads must be positive");
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .map_err(|e| anyhow::anyhow!("setting up {threads} compute threads: {e}"))?;
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let handler_flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || {
+        if handler_flag.swap(true, Ordering::SeqCst) {
+            eprintln!("second interrupt: exiting without a checkpoint");
+            std::process::exit(130);
+        }
+        eprintln!("interrupted: finishing the current update and writing a checkpoint");
+    })
+    .map_err(|e| anyhow::anyhow!("installing the Ctrl-C handler: {e}"))?;
+
+    let (outcome, out) = match args.resume {
+        Some(dir) => {
+            tracing::info!("resuming {}", dir.display());
+            match train::resume(&dir, args.threads, &stop) {
+                Err(TrainError::RunDir(RunDirError::AlreadyComplete { .. })) => {
+                    println!("{} is already complete; nothing to do", dir.display());
+                    return Ok(());
+                }
+                outcome => (outcome?, dir),
+            }
+        }
+        None => {
+            let mut set = args.set;
+            if let Some(threads) = args.threads {
+                set.push(format!("num_threads={threads}"));
+            }
+            let overrides = Overrides {
+                algo: args.algo,
+                env: args.env,
+                repr: args.repr,
+                seed: args.seed,
+                steps: args.steps,
+                device: args.device,
+                preset: args.preset,
+                set,
+            };
+            let config = match &args.config {
+                Some(path) => TrainConfig::load(path, &overrides)?,
+                None => TrainConfig::resolve(&overrides)?,
+            };
+            let out = args
+                .out
+                .unwrap_or_else(|| PathBuf::from("runs").join(config.run_name()));
+            tracing::info!(
+                "training {} on {} with {} (seed {}) into {}",
+                config.algo,
+                config.env,
+                config.repr,
+                config.seed,
+                out.display()
+            );
+            (train::train(&config, &out, &stop)?, out)
+        }
     };
-    let config = match &args.config {
-        Some(path) => TrainConfig::load(path, &overrides)?,
-        None => TrainConfig::resolve(&overrides)?,
-    };
-    let out = args
-        .out
-        .unwrap_or_else(|| PathBuf::from("runs").join(config.run_name()));
-    tracing::info!(
-        "training {} on {} with {} (seed {}) into {}",
-        config.algo,
-        config.env,
-        config.repr,
-        config.seed,
-        out.display()
-    );
-    let summary = train::train(&config, &out)?;
-    let final_return = summary
-        .final_return
-        .map_or("n/a".to_string(), |r| format!("{r:.2}"));
+    match outcome {
+        Outcome::Complete(summary) => print_summary(&summary, &out),
+        Outcome::Interrupted { step, checkpoint } => {
+            println!(
+                "stopped at step {step}; checkpoint {}\nresume with: hrl train --resume {}",
+                checkpoint.display(),
+                out.display()
+            );
+            std::process::exit(130);
+        }
+    }
+    Ok(())
+}
+
+fn print_summary(summary: &Summary, out: &Path) {
+    let score = |value: Option<f64>| value.map_or("n/a".to_string(), |r| format!("{r:.2}"));
     println!(
-        "{} steps in {:.0} s ({:.0} steps/s), {} episodes, final return {final_return}",
-        summary.steps, summary.wall_seconds, summary.sps, summary.episodes
+        "{} steps in {:.0} s ({:.0} steps/s), {} episodes, final return {}, evaluation {}",
+        summary.steps,
+        summary.wall_seconds,
+        summary.sps,
+        summary.episodes,
+        score(summary.final_return),
+        score(summary.eval_return)
     );
     if let Some(diag) = &summary.final_diagnostics {
         let dead = diag
@@ -90,5 +155,4 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let out = out.display();
     println!("metrics: {out}/metrics.csv (TensorBoard: tensorboard --logdir {out})");
     println!("plot:    {out}/curves.png");
-    Ok(())
 }

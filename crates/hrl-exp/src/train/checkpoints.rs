@@ -1,0 +1,86 @@
+//! Checkpoint folders: `checkpoints/step-N/` holds the agent's files and `train.json` (the
+//! training loop's own counters). A checkpoint is written into a hidden `.step-N.tmp/` folder
+//! and renamed into place, so a crash never leaves a half-written `step-N`; only the newest
+//! `keep` are kept.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use hrl_agents::Agent;
+use hrl_agents::checkpoint;
+
+use super::TrainError;
+use super::games::GameTally;
+use crate::run_dir::RunPaths;
+
+/// File of the training loop's counters inside a checkpoint folder.
+pub const TRAIN_STATE_FILE: &str = "train.json";
+
+/// What the training loop needs, besides the agent, to continue from a checkpoint.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrainState {
+    /// Agent steps done at the checkpoint.
+    pub step: u64,
+    /// Wall-clock seconds spent on the run before the checkpoint, over all its processes.
+    pub wall_seconds: f64,
+    /// Games finished so far.
+    pub games: u64,
+    /// The lives of running games (Atari with episodic life).
+    pub tally: GameTally,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
+    move |source| TrainError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Writes the checkpoint of `state.step` and removes all but the newest `keep` checkpoints.
+pub fn write(
+    paths: &RunPaths,
+    agent: &dyn Agent,
+    state: &TrainState,
+    keep: usize,
+) -> Result<PathBuf, TrainError> {
+    let dir = paths.checkpoints();
+    let temp = dir.join(format!(".step-{}.tmp", state.step));
+    let target = paths.checkpoint(state.step);
+    if temp.exists() {
+        fs::remove_dir_all(&temp).map_err(io(&temp))?;
+    }
+    fs::create_dir_all(&temp).map_err(io(&temp))?;
+    agent.save(&temp)?;
+    checkpoint::save_json(state, &temp.join(TRAIN_STATE_FILE))?;
+    if target.exists() {
+        fs::remove_dir_all(&target).map_err(io(&target))?;
+    }
+    fs::rename(&temp, &target).map_err(io(&target))?;
+    prune(paths, keep)?;
+    Ok(target)
+}
+
+/// Removes all but the newest `keep` checkpoints.
+fn prune(paths: &RunPaths, keep: usize) -> Result<(), TrainError> {
+    let dir = paths.checkpoints();
+    let mut steps: Vec<(u64, PathBuf)> = fs::read_dir(&dir)
+        .map_err(io(&dir))?
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name();
+            let step = name.to_str()?.strip_prefix("step-")?.parse::<u64>().ok()?;
+            Some((step, entry.path()))
+        })
+        .collect();
+    steps.sort();
+    let old = steps.len().saturating_sub(keep);
+    for (_, path) in &steps[..old] {
+        fs::remove_dir_all(path).map_err(io(path))?;
+    }
+    Ok(())
+}
+
+/// Reads the training loop's counters of the checkpoint folder `dir`.
+pub fn read_state(dir: &Path) -> Result<TrainState, TrainError> {
+    Ok(checkpoint::load_json(&dir.join(TRAIN_STATE_FILE))?)
+}

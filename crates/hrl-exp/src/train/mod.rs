@@ -1,0 +1,478 @@
+//! Training runs: build the agent from a resolved config, train it, log every update to
+//! `metrics.csv` and TensorBoard and every finished game to `episodes.csv`, run the
+//! representation diagnostics on a probe batch about `log.diag_points` times and greedy
+//! evaluations `eval.points` times, write a checkpoint `checkpoint.points` times, and finish
+//! with `summary.json` and a plot of the curves.
+//!
+//! A run folder holds `config.toml` (the resolved config; `hrl train --config` on it reproduces
+//! the run), `metrics.csv`, `episodes.csv`, `events.out.tfevents.*`, `checkpoints/step-N/`,
+//! `curves.png` and, once the run is complete, `summary.json`. [`resume`] continues a run from
+//! its last checkpoint exactly: the rows after the checkpoint are dropped and written again by
+//! the resumed run, the same as if it had never stopped.
+
+mod build;
+mod checkpoints;
+mod curves;
+pub mod evaluation;
+mod games;
+mod progress;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use hrl_agents::{Agent, Report};
+use hrl_nn::probe::ReprDiagnostics;
+
+pub use build::{agent as build_agent, device, env_setup, network};
+pub use checkpoints::{TRAIN_STATE_FILE, TrainState};
+pub use games::{Game, GameTally};
+
+use crate::metrics::{MetricsCsv, MetricsError, MetricsLog, STANDARD_COLUMNS, Table};
+use crate::run_dir::{RunDir, RunDirError, RunPaths, RunState};
+use crate::train_config::{ConfigError, Overrides, TrainConfig};
+use curves::Curves;
+use progress::Progress;
+
+/// Columns a training run logs beyond [`STANDARD_COLUMNS`]: the Hadamard branches, the
+/// evaluation, the schedules, the gradient norm before clipping and wall-clock seconds.
+pub const EXTRA_COLUMNS: [&str; 9] = [
+    "dead_fraction_first",
+    "dead_fraction_second",
+    "branch_correlation",
+    "eval_return",
+    "eval_length",
+    "epsilon",
+    "learning_rate",
+    "grad_norm",
+    "wall_time",
+];
+
+/// File of the finished games of a run, one row each.
+pub const EPISODES_FILE: &str = "episodes.csv";
+
+/// Columns of `episodes.csv`: the agent step at the end of the update the game finished in,
+/// the return learned from (clipped on Atari) and the length in agent steps of the whole game,
+/// and Atari's unclipped game score (empty elsewhere).
+pub const EPISODE_COLUMNS: [&str; 4] = ["step", "episodic_return", "episodic_length", "game_score"];
+
+/// Every column of the `metrics.csv` of a run whose agent logs `agent_columns` of its own.
+pub fn columns(agent_columns: &[&'static str]) -> Vec<&'static str> {
+    STANDARD_COLUMNS
+        .iter()
+        .chain(&EXTRA_COLUMNS)
+        .chain(agent_columns)
+        .copied()
+        .collect()
+}
+
+/// Errors of a training run.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// The run folder cannot be used.
+    #[error(transparent)]
+    RunDir(#[from] RunDirError),
+    /// The run folder's config cannot be read.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The agent failed.
+    #[error(transparent)]
+    Agent(#[from] hrl_agents::AgentError),
+    /// Metrics could not be written.
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
+    /// TensorBoard events could not be written.
+    #[error(transparent)]
+    Tensorboard(#[from] crate::tensorboard::TensorboardError),
+    /// The device could not be opened.
+    #[error(transparent)]
+    Device(#[from] hrl_nn::device::DeviceError),
+    /// A checkpoint does not belong to this run.
+    #[error("checkpoint {path}: {message}")]
+    Checkpoint {
+        /// The checkpoint folder.
+        path: PathBuf,
+        /// What does not fit.
+        message: String,
+    },
+    /// A file could not be written.
+    #[error("writing {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The curves could not be drawn.
+    #[error("drawing {path}: {message}")]
+    Plot {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// What a finished run reports (also written as `summary.json`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Summary {
+    /// Algorithm.
+    pub algo: String,
+    /// Environment id.
+    pub env: String,
+    /// Representation spec.
+    pub repr: String,
+    /// Seed.
+    pub seed: u64,
+    /// Agent steps taken.
+    pub steps: u64,
+    /// Emulator frames.
+    pub frames: u64,
+    /// Games finished.
+    pub episodes: u64,
+    /// Mean score of the last 10% of the games (at least one).
+    pub final_return: Option<f64>,
+    /// Mean score of the last evaluation.
+    pub eval_return: Option<f64>,
+    /// Wall-clock seconds over all the processes of the run.
+    pub wall_seconds: f64,
+    /// Agent steps per second over the whole run.
+    pub sps: f64,
+    /// The last diagnostics.
+    pub final_diagnostics: Option<ReprDiagnostics>,
+}
+
+/// How a call of [`train`] or [`resume`] ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// The run is complete.
+    Complete(Box<Summary>),
+    /// `stop` was raised; a checkpoint of `step` was written and the run can be resumed.
+    Interrupted {
+        /// Agent steps done.
+        step: u64,
+        /// The checkpoint written.
+        checkpoint: PathBuf,
+    },
+}
+
+/// Trains `config` into the new run folder `out`. Refuses a folder that holds a complete or a
+/// resumable run. When `stop` is raised (Ctrl-C), the current update finishes, a checkpoint is
+/// written and [`Outcome::Interrupted`] is returned.
+pub fn train(config: &TrainConfig, out: &Path, stop: &AtomicBool) -> Result<Outcome, TrainError> {
+    let run = RunDir::create(out, false)?;
+    run.write_config(&config.to_toml())?;
+    let agent = build::agent(config)?;
+    let columns = columns(agent.extra_columns());
+    let mut log = MetricsLog::create(out, &columns)?;
+    log.events().add_text("config", &config.to_toml(), 0)?;
+    let episodes = MetricsCsv::create(&out.join(EPISODES_FILE), &EPISODE_COLUMNS)?;
+    let state = TrainState {
+        step: 0,
+        wall_seconds: 0.0,
+        games: 0,
+        tally: GameTally::default(),
+    };
+    Session {
+        config,
+        run,
+        agent,
+        log,
+        episodes,
+        state,
+        scores: Vec::new(),
+    }
+    .run(stop)
+}
+
+/// Continues the run in `out` from its last checkpoint, with `num_threads` worker threads if
+/// given (the thread count does not change results). A run folder with a config but no
+/// checkpoint yet starts over in place; a complete run is an error
+/// ([`RunDirError::AlreadyComplete`]).
+pub fn resume(
+    out: &Path,
+    num_threads: Option<usize>,
+    stop: &AtomicBool,
+) -> Result<Outcome, TrainError> {
+    let paths = RunPaths::new(out);
+    let mut config = TrainConfig::load(&paths.config(), &Overrides::default())?;
+    if let Some(threads) = num_threads {
+        config.num_threads = threads;
+    }
+    match paths.state()? {
+        RunState::Complete => {
+            return Err(RunDirError::AlreadyComplete {
+                root: out.to_path_buf(),
+            }
+            .into());
+        }
+        RunState::Fresh => return train(&config, out, stop),
+        RunState::Missing | RunState::Partial { .. } => {}
+    }
+    let (run, step) = RunDir::resume(out)?;
+    let checkpoint = paths.checkpoint(step);
+    let mut agent = build::agent(&config)?;
+    agent.load(&checkpoint)?;
+    let state = checkpoints::read_state(&checkpoint)?;
+    if state.step != step || agent.steps_done() != step {
+        return Err(TrainError::Checkpoint {
+            path: checkpoint,
+            message: format!(
+                "named step {step}, but holds step {} (agent at {})",
+                state.step,
+                agent.steps_done()
+            ),
+        });
+    }
+    let columns = columns(agent.extra_columns());
+    let (log, report) = MetricsLog::resume(out, &columns, step)?;
+    let (episodes, _) = MetricsCsv::resume(&out.join(EPISODES_FILE), &EPISODE_COLUMNS, step)?;
+    tracing::info!(
+        "resuming {} at step {step} ({} metric rows kept, {} dropped)",
+        out.display(),
+        report.kept_rows,
+        report.dropped_rows
+    );
+    let scores = game_scores(&Table::read(&out.join(EPISODES_FILE))?);
+    Session {
+        config: &config,
+        run,
+        agent,
+        log,
+        episodes,
+        state,
+        scores,
+    }
+    .run(stop)
+}
+
+/// The score of every game in an `episodes.csv` table: the game score where there is one,
+/// else the return.
+fn game_scores(table: &Table) -> Vec<f64> {
+    let returns = table.column("episodic_return").unwrap_or_default();
+    let games = table.column("game_score").unwrap_or_default();
+    returns
+        .iter()
+        .enumerate()
+        .filter_map(|(i, ret)| games.get(i).copied().flatten().or(*ret))
+        .collect()
+}
+
+/// A run being trained by this process.
+struct Session<'a> {
+    config: &'a TrainConfig,
+    run: RunDir,
+    agent: Box<dyn Agent>,
+    log: MetricsLog,
+    episodes: MetricsCsv,
+    state: TrainState,
+    /// Scores of every game so far.
+    scores: Vec<f64>,
+}
+
+/// Whether a schedule of `points` evenly spaced events over `total` steps has one in
+/// `(before, after]`; the last event is at `total`.
+fn due(points: u64, total: u64, before: u64, after: u64) -> bool {
+    if points == 0 {
+        return false;
+    }
+    let index = |step: u64| (u128::from(step) * u128::from(points)) / u128::from(total.max(1));
+    index(after) > index(before) || after >= total
+}
+
+impl Session<'_> {
+    fn run(mut self, stop: &AtomicBool) -> Result<Outcome, TrainError> {
+        let config = self.config;
+        let total = self.agent.total_steps();
+        let frames_per_step = config.frames_per_step();
+        let progress = Progress::new(total, self.state.step);
+        let start = Instant::now();
+        let wall_before = self.state.wall_seconds;
+        let first_step = self.state.step;
+        let mut last_diag = None;
+        let mut last_eval = None;
+        while self.agent.steps_done() < total {
+            let before = self.agent.steps_done();
+            let report = self.agent.advance()?;
+            let step = self.agent.steps_done();
+            let wall = wall_before + start.elapsed().as_secs_f64();
+            let sps = (step - first_step) as f64 / start.elapsed().as_secs_f64().max(1e-9);
+            let mut row = Self::base_row(&report, step, frames_per_step, sps, wall);
+            self.record_games(&report, step, &mut row)?;
+            if due(config.log.diag_points, total, before, step) {
+                let diag = self.agent.probe(config.log.probe_size, &config.log.diag)?;
+                push_diagnostics(&mut row, &diag);
+                last_diag = Some(diag);
+            }
+            if due(config.eval.points, total, before, step) {
+                let index = (u128::from(step) * u128::from(config.eval.points)
+                    / u128::from(total.max(1))) as u64;
+                let eval = evaluation::evaluate(config, &self.agent.policy(), index)?;
+                row.push(("eval_return", eval.mean_return));
+                row.push(("eval_length", eval.mean_length));
+                last_eval = Some(eval.mean_return);
+            }
+            self.log.write_named(&row)?;
+            self.state.step = step;
+            self.state.wall_seconds = wall;
+            let interrupted = stop.load(Ordering::SeqCst);
+            if interrupted || due(config.checkpoint.points, total, before, step) {
+                self.log.flush()?;
+                let path = checkpoints::write(
+                    self.run.paths(),
+                    self.agent.as_ref(),
+                    &self.state,
+                    config.checkpoint.keep,
+                )?;
+                if interrupted && step < total {
+                    progress.finish();
+                    return Ok(Outcome::Interrupted {
+                        step,
+                        checkpoint: path,
+                    });
+                }
+            }
+            progress.update(step, recent_mean(&self.scores, 20));
+        }
+        self.log.flush()?;
+        progress.finish();
+        self.finish(last_diag, last_eval)
+    }
+
+    /// The values every row has.
+    fn base_row(
+        report: &Report,
+        step: u64,
+        frames_per_step: u64,
+        sps: f64,
+        wall: f64,
+    ) -> Vec<(&'static str, f64)> {
+        let mut row = vec![
+            ("step", step as f64),
+            ("frames", (step * frames_per_step) as f64),
+            ("sps", sps),
+            ("learning_rate", report.learning_rate),
+            ("wall_time", wall),
+        ];
+        let optional = [
+            ("loss", report.loss),
+            ("grad_norm", report.grad_norm),
+            ("epsilon", report.epsilon),
+        ];
+        row.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+        row.extend(report.extra.iter().copied());
+        row
+    }
+
+    /// Writes the games the update finished to `episodes.csv` and their means to `row`.
+    fn record_games(
+        &mut self,
+        report: &Report,
+        step: u64,
+        row: &mut Vec<(&'static str, f64)>,
+    ) -> Result<(), TrainError> {
+        let games = self.state.tally.add(&report.episodes);
+        for game in &games {
+            self.episodes.write_row(&[
+                Some(step as f64),
+                Some(game.episodic_return),
+                Some(game.episodic_length as f64),
+                game.game_score,
+            ])?;
+            self.scores.push(game.score);
+        }
+        self.state.games += games.len() as u64;
+        row.push(("episodes", self.state.games as f64));
+        if !games.is_empty() {
+            let n = games.len() as f64;
+            row.push((
+                "episodic_return",
+                games.iter().map(|g| g.score).sum::<f64>() / n,
+            ));
+            row.push((
+                "episodic_length",
+                games.iter().map(|g| g.episodic_length as f64).sum::<f64>() / n,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Writes the plot and `summary.json`, which marks the run complete.
+    fn finish(
+        self,
+        final_diagnostics: Option<ReprDiagnostics>,
+        eval_return: Option<f64>,
+    ) -> Result<Outcome, TrainError> {
+        let config = self.config;
+        let paths = self.run.paths();
+        let steps = self.agent.steps_done();
+        let table = Table::read(&paths.metrics())?;
+        let curves_path = paths.root().join("curves.png");
+        Curves::from_table(&table)
+            .draw(
+                &curves_path,
+                &format!("{} {} {}", config.algo, config.env, config.repr),
+            )
+            .map_err(|message| TrainError::Plot {
+                path: curves_path.clone(),
+                message,
+            })?;
+        let tail = (self.scores.len() / 10).max(1);
+        let summary = Summary {
+            algo: config.algo.clone(),
+            env: config.env.clone(),
+            repr: config.repr.to_string(),
+            seed: config.seed,
+            steps,
+            frames: steps * config.frames_per_step(),
+            episodes: self.state.games,
+            final_return: (!self.scores.is_empty()).then(|| recent_mean(&self.scores, tail)),
+            eval_return,
+            wall_seconds: self.state.wall_seconds,
+            sps: steps as f64 / self.state.wall_seconds.max(1e-9),
+            final_diagnostics,
+        };
+        self.run.write_summary(&summary)?;
+        Ok(Outcome::Complete(Box::new(summary)))
+    }
+}
+
+fn push_diagnostics(row: &mut Vec<(&'static str, f64)>, diag: &ReprDiagnostics) {
+    row.push(("dormant_fraction", diag.output.dormant_fraction));
+    row.push(("srank", diag.output.srank as f64));
+    row.push(("erank", diag.output.erank));
+    let optional = [
+        ("dead_fraction", diag.output.dead_fraction),
+        ("dead_fraction_first", diag.first_dead_fraction),
+        ("dead_fraction_second", diag.second_dead_fraction),
+        ("branch_correlation", diag.branch_correlation),
+    ];
+    row.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+}
+
+/// Mean of the last `count` values; NaN if there are none.
+fn recent_mean(values: &[f64], count: usize) -> f64 {
+    let tail = &values[values.len().saturating_sub(count)..];
+    if tail.is_empty() {
+        f64::NAN
+    } else {
+        tail.iter().sum::<f64>() / tail.len() as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn due_spaces_points_evenly_and_always_fires_at_the_end() {
+        let fired: Vec<u64> = (1..=10u64)
+            .filter(|&i| due(4, 1000, (i - 1) * 100, i * 100))
+            .map(|i| i * 100)
+            .collect();
+        assert_eq!(fired, vec![300, 500, 800, 1000]);
+        assert!(!due(0, 1000, 900, 1000));
+        assert!(due(1, 1000, 900, 1000));
+        assert!(!due(1, 1000, 0, 900));
+    }
+}
