@@ -7,6 +7,7 @@ pub mod metrics;
 pub mod plot;
 pub mod run_dir;
 pub mod stats;
+pub mod sweep;
 pub mod tensorboard;
 pub mod toy;
 pub mod train;
