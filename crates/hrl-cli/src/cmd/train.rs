@@ -34,6 +34,9 @@ pub struct TrainArgs {
     /// Compute device: cpu, cuda or cuda:N.
     #[arg(long)]
     device: Option<String>,
+    /// Worker threads stepping the environments (the config's num_threads).
+    #[arg(long)]
+    threads: Option<usize>,
     /// Start from a config file (e.g. an earlier run's config.toml) instead of a preset.
     #[arg(long, conflicts_with = "preset")]
     config: Option<PathBuf>,
@@ -44,6 +47,10 @@ pub struct TrainArgs {
 
 /// Runs `hrl train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    let mut set = args.set;
+    if let Some(threads) = args.threads {
+        set.push(format!("num_threads={threads}"));
+    }
     let overrides = Overrides {
         algo: args.algo,
         env: args.env,
@@ -52,7 +59,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         steps: args.steps,
         device: args.device,
         preset: args.preset,
-        set: args.set,
+        set,
     };
     let config = match &args.config {
         Some(path) => TrainConfig::load(path, &overrides)?,
