@@ -200,6 +200,10 @@ pub fn run_one(
                 launch,
             });
         }
+        // A child refused because another process took the run meanwhile has not failed it.
+        if let Some(holder) = RunLock::holder(&paths.lock())? {
+            return Ok(RunOutcome::Busy { holder });
+        }
         last_status = Some(status);
     }
     let record = FailureRecord {
