@@ -101,6 +101,7 @@ fn invalid_sweep_files_are_rejected_before_anything_runs() {
         stderr(&missing)
     );
     assert!(!out.exists(), "nothing may be written for an invalid sweep");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -177,6 +178,7 @@ fn a_local_sweep_completes_and_a_second_run_skips_it() {
         lines[5],
         "4 runs: 4 done, 0 running, 0 failed, 0 partial, 0 pending"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -258,6 +260,7 @@ fn a_failing_run_is_reported_while_the_others_complete() {
         status.ends_with("2 runs: 1 done, 0 running, 1 failed, 0 partial, 0 pending\n"),
         "{status}"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -353,4 +356,5 @@ fn the_slurm_script_runs_run_one_tasks() {
         "{}",
         stderr(&beyond)
     );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
