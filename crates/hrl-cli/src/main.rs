@@ -28,6 +28,8 @@ enum Command {
     Env(cmd::env::EnvArgs),
     /// Throughput benchmarks.
     Bench(cmd::bench::BenchArgs),
+    /// Sweeps: grids of training runs, here or on Slurm.
+    Sweep(cmd::sweep::SweepArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,5 +59,6 @@ fn run() -> anyhow::Result<()> {
         Command::Train(args) => cmd::train::run(args),
         Command::Env(args) => cmd::env::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Sweep(args) => cmd::sweep::run(args),
     }
 }

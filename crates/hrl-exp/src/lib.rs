@@ -3,10 +3,16 @@
 
 pub mod atomic;
 pub mod features_csv;
+pub mod file_tail;
 pub mod metrics;
 pub mod plot;
 pub mod run_dir;
 pub mod stats;
+pub mod sweep;
+pub mod sweep_local;
+pub mod sweep_run;
+pub mod sweep_slurm;
+pub mod sweep_status;
 pub mod tensorboard;
 pub mod toy;
 pub mod train;

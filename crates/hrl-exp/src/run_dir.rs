@@ -7,11 +7,11 @@
 //! RUN/events.out.tfevents.* TensorBoard scalars (crate::tensorboard)
 //! RUN/checkpoints/step-N   checkpoint after agent step N (file or folder, with any extension)
 //! RUN/summary.json         final summary; its presence marks the run complete (atomic)
-//! RUN/run.lock             pid and host of the process training into the folder
+//! RUN/run.lock             locked (flock) by the process training into the folder; pid and host inside
 //! ```
 
 use std::fs;
-use std::io;
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -35,13 +35,9 @@ pub enum RunDirError {
     #[error("{root} is already complete; nothing to resume")]
     AlreadyComplete { root: PathBuf },
     #[error(
-        "{lock} is held by pid {pid} on host {host}; if no such run is alive, delete the lock file"
+        "{lock} is held by {holder}, which is training into this folder; wait for it or stop it"
     )]
-    Locked {
-        lock: PathBuf,
-        pid: u32,
-        host: String,
-    },
+    Locked { lock: PathBuf, holder: String },
     #[error("writing {path}: {source}")]
     Json {
         path: PathBuf,
@@ -287,65 +283,96 @@ fn clear(paths: &RunPaths) -> Result<(), RunDirError> {
     Ok(())
 }
 
-/// A lock file holding `<pid> <host>`, created atomically (written beside it, then hard-linked
-/// into place, which fails if it exists). A lock left by a dead process on this host (no
-/// `/proc/<pid>`) is stale and taken over; a lock from another host cannot be checked and is
-/// reported. Removed on drop.
+/// How long [`RunLock::acquire`] keeps trying before it reports the lock as held: long enough to
+/// outlast a [`RunLock::holder`] probe (which holds a shared lock for microseconds), short enough
+/// not to be noticed.
+const ACQUIRE_PATIENCE: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// An OS advisory lock (`flock`, through [`fs::File::try_lock`]) on the file `run.lock`, with
+/// `<pid> <host>` of the holder written inside for messages. The OS releases the lock when the
+/// holder exits, however it exits, so a run killed on one node can be taken over at once by a
+/// process on another node sharing the folder. The file is never removed (removing a lock file
+/// lets two processes lock two different files); its text names the last holder. Released on
+/// drop.
 #[derive(Debug)]
 pub struct RunLock {
-    path: PathBuf,
+    _file: fs::File,
 }
 
 impl RunLock {
+    /// Takes the lock of `path`, creating the file if needed; refuses if another process (or
+    /// another `RunLock` of this one) holds it.
     pub fn acquire(path: &Path) -> Result<Self, RunDirError> {
         let io_err = |source| RunDirError::Io {
             path: path.to_path_buf(),
             source,
         };
-        let host = host_name();
-        let pid = std::process::id();
-        let temp = atomic::temp_path(path);
-        fs::write(&temp, format!("{pid} {host}\n")).map_err(io_err)?;
-        let result = (|| {
-            for _ in 0..2 {
-                match fs::hard_link(&temp, path) {
-                    Ok(()) => {
-                        return Ok(RunLock {
-                            path: path.to_path_buf(),
-                        });
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                    Err(e) => return Err(io_err(e)),
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(io_err)?;
+        let start = std::time::Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(fs::TryLockError::WouldBlock) if start.elapsed() < ACQUIRE_PATIENCE => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
                 }
-                let held = fs::read_to_string(path).unwrap_or_default();
-                let mut words = held.split_whitespace();
-                let holder_pid = words.next().and_then(|p| p.parse::<u32>().ok());
-                let holder_host = words.next().unwrap_or("").to_string();
-                match holder_pid {
-                    Some(p) if holder_host != host || Path::new(&format!("/proc/{p}")).exists() => {
-                        return Err(RunDirError::Locked {
-                            lock: path.to_path_buf(),
-                            pid: p,
-                            host: holder_host,
-                        });
-                    }
-                    // Stale (dead holder) or unreadable: take it over.
-                    _ => match fs::remove_file(path) {
-                        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(io_err(e)),
-                        _ => {}
-                    },
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(RunDirError::Locked {
+                        lock: path.to_path_buf(),
+                        holder: describe_holder(path),
+                    });
                 }
+                Err(fs::TryLockError::Error(e)) => return Err(io_err(e)),
             }
-            Err(io_err(io::Error::other("lock kept reappearing")))
-        })();
-        let _ = fs::remove_file(&temp);
-        result
+        }
+        let holder = format!("{} {}\n", std::process::id(), host_name());
+        file.set_len(0).map_err(io_err)?;
+        file.seek(SeekFrom::Start(0)).map_err(io_err)?;
+        file.write_all(holder.as_bytes()).map_err(io_err)?;
+        Ok(RunLock { _file: file })
+    }
+
+    /// Who holds the lock of `path`: `None` if nobody does (or the file does not exist), else
+    /// the holder as the lock file names it (`pid 123 on host node7`). Probes with a shared
+    /// lock, so probes never disturb each other.
+    pub fn holder(path: &Path) -> Result<Option<String>, RunDirError> {
+        let file = match fs::File::open(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(RunDirError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        match file.try_lock_shared() {
+            Ok(()) => Ok(None),
+            Err(fs::TryLockError::WouldBlock) => Ok(Some(describe_holder(path))),
+            Err(fs::TryLockError::Error(source)) => Err(RunDirError::Io {
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
     }
 }
 
-impl Drop for RunLock {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
+/// `pid 123 on host node7` from the lock file's text, or `an unknown process` while the holder
+/// has not written it yet.
+fn describe_holder(path: &Path) -> String {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let mut words = text.split_whitespace();
+    match (
+        words.next().and_then(|p| p.parse::<u32>().ok()),
+        words.next(),
+    ) {
+        (Some(pid), Some(host)) => format!("pid {pid} on host {host}"),
+        _ => "an unknown process".to_string(),
     }
 }
 
@@ -468,34 +495,80 @@ mod tests {
         fs::remove_dir_all(&root).unwrap();
     }
 
+    /// Set in the child process of [`lock_excludes_other_processes_until_the_holder_dies`]:
+    /// the lock file to hold.
+    const HOLDER_ENV: &str = "HRL_TEST_RUN_LOCK_HOLDER";
+
+    /// Not a test on its own: the holder process of the lock test (the test binary run again
+    /// with [`HOLDER_ENV`] set). Takes the lock, says so in `<lock>.ready`, and waits to be
+    /// killed.
     #[test]
-    fn lock_excludes_a_live_holder_and_takes_over_a_dead_one() {
+    fn lock_holder_process() {
+        let Some(path) = std::env::var_os(HOLDER_ENV) else {
+            return;
+        };
+        let path = PathBuf::from(path);
+        let _lock = RunLock::acquire(&path).unwrap();
+        fs::write(path.with_extension("ready"), "").unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(120));
+    }
+
+    #[test]
+    fn lock_excludes_other_processes_until_the_holder_dies() {
         let root = temp_root("lock");
         let run = RunDir::create(&root, false).unwrap();
         let lock = run.paths().lock();
+        let me = format!("pid {} on host {}", std::process::id(), host_name());
+        assert_eq!(
+            RunLock::holder(&lock).unwrap().as_deref(),
+            Some(me.as_str())
+        );
         let err = RunDir::create(&root, false).unwrap_err();
         assert!(
-            matches!(&err, RunDirError::Locked { pid, .. } if *pid == std::process::id()),
+            matches!(&err, RunDirError::Locked { holder, .. } if *holder == me),
             "{err}"
         );
         drop(run);
-        assert!(!lock.exists(), "dropping the run releases the lock");
+        assert_eq!(
+            RunLock::holder(&lock).unwrap(),
+            None,
+            "drop releases the lock"
+        );
 
-        // A process that has exited: its pid has no /proc entry any more.
-        let mut child = std::process::Command::new("true").spawn().unwrap();
-        let dead = child.id();
-        child.wait().unwrap();
-        assert!(!Path::new(&format!("/proc/{dead}")).exists());
-        fs::write(&lock, format!("{dead} {}\n", host_name())).unwrap();
-        let run = RunDir::create(&root, false).unwrap();
-        let held = fs::read_to_string(&lock).unwrap();
-        assert_eq!(held, format!("{} {}\n", std::process::id(), host_name()));
-        drop(run);
-
-        // A holder on another host cannot be checked: refuse.
-        fs::write(&lock, "1 some-other-node\n").unwrap();
+        let mut holder = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "run_dir::tests::lock_holder_process", "--quiet"])
+            .env(HOLDER_ENV, &lock)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let ready = lock.with_extension("ready");
+        let start = std::time::Instant::now();
+        while !ready.exists() {
+            assert!(
+                start.elapsed().as_secs() < 30,
+                "the holder never took the lock"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let other = format!("pid {} on host {}", holder.id(), host_name());
+        assert_eq!(RunLock::holder(&lock).unwrap(), Some(other.clone()));
         let err = RunDir::create(&root, false).unwrap_err();
-        assert!(err.to_string().contains("some-other-node"), "{err}");
+        assert!(
+            matches!(&err, RunDirError::Locked { holder, .. } if *holder == other),
+            "{err}"
+        );
+        assert!(err.to_string().contains(&other), "{err}");
+
+        // The OS drops the lock of a killed process: no stale lock to clean up.
+        holder.kill().unwrap();
+        holder.wait().unwrap();
+        assert_eq!(RunLock::holder(&lock).unwrap(), None);
+        let run = RunDir::create(&root, false).unwrap();
+        assert_eq!(
+            fs::read_to_string(&lock).unwrap(),
+            format!("{} {}\n", std::process::id(), host_name())
+        );
+        drop(run);
         fs::remove_dir_all(&root).unwrap();
     }
 }

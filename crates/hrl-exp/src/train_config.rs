@@ -545,22 +545,22 @@ impl TrainConfig {
         }
     }
 
-    /// A stable, readable run name: `pqn.minatar-breakout.hr-tanh.s1` (`/` becomes `-` and the
-    /// `*` of mixed Hadamard specs becomes `x`).
+    /// A stable, readable run name; see [`run_name`].
     pub fn run_name(&self) -> String {
-        let repr = self.repr.to_string().replace('*', "x");
-        format!(
-            "{}.{}.{repr}.s{}",
-            self.algo,
-            self.env.replace('/', "-"),
-            self.seed
-        )
+        run_name(&self.algo, &self.env, &self.repr, self.seed)
     }
 
     /// The TOML text of this config.
     pub fn to_toml(&self) -> String {
         toml::to_string(self).unwrap_or_else(|e| format!("# could not serialise the config: {e}\n"))
     }
+}
+
+/// A stable, readable run name: `pqn.minatar-breakout.hr-tanh.s1` (`/` becomes `-` and the `*`
+/// of mixed Hadamard specs becomes `x`).
+pub fn run_name(algo: &str, env: &str, repr: &ReprSpec, seed: u64) -> String {
+    let repr = repr.to_string().replace('*', "x");
+    format!("{algo}.{}.{repr}.s{seed}", env.replace('/', "-"))
 }
 
 fn to_toml_int(value: u64, key: &str) -> Result<i64, ConfigError> {

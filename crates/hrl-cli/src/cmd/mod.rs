@@ -4,5 +4,6 @@ pub mod bench;
 pub mod diagnose;
 pub mod env;
 pub mod model;
+pub mod sweep;
 pub mod toy;
 pub mod train;
