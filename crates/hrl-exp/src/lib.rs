@@ -5,6 +5,7 @@ pub mod atomic;
 pub mod features_csv;
 pub mod metrics;
 pub mod plot;
+pub mod random_baseline;
 pub mod run_dir;
 pub mod stats;
 pub mod tensorboard;
