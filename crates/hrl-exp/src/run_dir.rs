@@ -8,6 +8,7 @@
 //! RUN/checkpoints/step-N   checkpoint after agent step N (file or folder, with any extension)
 //! RUN/summary.json         final summary; its presence marks the run complete (atomic)
 //! RUN/run.lock             pid and host of the process training into the folder
+//! RUN/failed.txt           the error a run stopped on, written by whoever ran it
 //! ```
 
 use std::fs;
@@ -101,6 +102,11 @@ impl RunPaths {
 
     pub fn lock(&self) -> PathBuf {
         self.root.join("run.lock")
+    }
+
+    /// The failure marker: its presence means the run stopped on an error (its text says which).
+    pub fn failed(&self) -> PathBuf {
+        self.root.join("failed.txt")
     }
 
     /// The latest checkpoint: its step and path. Names must be `step-<N>` with an optional
@@ -349,7 +355,8 @@ impl Drop for RunLock {
     }
 }
 
-fn host_name() -> String {
+/// This machine's host name, as lock files record it.
+pub(crate) fn host_name() -> String {
     fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .ok()

@@ -322,7 +322,7 @@ impl Progress {
 }
 
 /// `1.5M`, `200k`, `950`.
-fn human_count(x: f64) -> String {
+pub(crate) fn human_count(x: f64) -> String {
     match x.abs() {
         v if v >= 1e6 => format!("{:.1}M", x / 1e6),
         v if v >= 1e3 => format!("{:.0}k", x / 1e3),
