@@ -28,6 +28,10 @@ enum Command {
     Env(cmd::env::EnvArgs),
     /// Throughput benchmarks.
     Bench(cmd::bench::BenchArgs),
+    /// Aggregate statistics, tables and figures over run folders.
+    Report(cmd::report::ReportArgs),
+    /// Reference scores of simple policies (the random policy).
+    Baseline(cmd::baseline::BaselineArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,5 +61,7 @@ fn run() -> anyhow::Result<()> {
         Command::Train(args) => cmd::train::run(args),
         Command::Env(args) => cmd::env::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Report(args) => cmd::report::run(args),
+        Command::Baseline(args) => cmd::baseline::run(args),
     }
 }
