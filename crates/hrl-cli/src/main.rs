@@ -30,6 +30,10 @@ enum Command {
     Bench(cmd::bench::BenchArgs),
     /// Sweeps: grids of training runs, here or on Slurm.
     Sweep(cmd::sweep::SweepArgs),
+    /// Aggregate statistics, tables and figures over run folders.
+    Report(cmd::report::ReportArgs),
+    /// Reference scores of simple policies (the random policy).
+    Baseline(cmd::baseline::BaselineArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,5 +64,7 @@ fn run() -> anyhow::Result<()> {
         Command::Env(args) => cmd::env::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Sweep(args) => cmd::sweep::run(args),
+        Command::Report(args) => cmd::report::run(args),
+        Command::Baseline(args) => cmd::baseline::run(args),
     }
 }

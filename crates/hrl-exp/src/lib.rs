@@ -6,6 +6,8 @@ pub mod features_csv;
 pub mod file_tail;
 pub mod metrics;
 pub mod plot;
+pub mod random_baseline;
+pub mod report;
 pub mod run_dir;
 pub mod stats;
 pub mod sweep;

@@ -29,3 +29,12 @@ pub const PALETTE: [RGBColor; 7] = [
 pub fn colour(index: usize) -> RGBColor {
     PALETTE[index % PALETTE.len()]
 }
+
+/// `1.5M`, `200k`, `950`.
+pub fn human_count(x: f64) -> String {
+    match x.abs() {
+        v if v >= 1e6 => format!("{:.1}M", x / 1e6),
+        v if v >= 1e3 => format!("{:.0}k", x / 1e3),
+        _ => format!("{x:.0}"),
+    }
+}

@@ -8,6 +8,7 @@
 //! RUN/checkpoints/step-N   checkpoint after agent step N (file or folder, with any extension)
 //! RUN/summary.json         final summary; its presence marks the run complete (atomic)
 //! RUN/run.lock             locked (flock) by the process training into the folder; pid and host inside
+//! RUN/failed.json          how the last attempt failed, written by the sweep runner
 //! ```
 
 use std::fs;
@@ -24,7 +25,9 @@ use crate::metrics::METRICS_FILE;
 pub enum RunDirError {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: io::Error },
-    #[error("{root} holds a complete run (summary.json exists); choose another folder or remove it")]
+    #[error(
+        "{root} holds a complete run (summary.json exists); choose another folder or remove it"
+    )]
     Complete { root: PathBuf },
     #[error(
         "{root} holds a partial run with a checkpoint at step {step}; continue it with `hrl train --resume {root}`, or remove it"
@@ -376,7 +379,8 @@ fn describe_holder(path: &Path) -> String {
     }
 }
 
-fn host_name() -> String {
+/// This machine's host name, as lock files record it.
+pub(crate) fn host_name() -> String {
     fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .ok()

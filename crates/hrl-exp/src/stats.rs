@@ -318,7 +318,7 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 }
 
 /// A uniform index in `0..n` without modulo bias (Lemire's multiply-and-reject).
-fn uniform_index(rng: &mut ChaCha8Rng, n: usize) -> usize {
+pub(crate) fn uniform_index(rng: &mut ChaCha8Rng, n: usize) -> usize {
     let n = n as u64;
     let threshold = n.wrapping_neg() % n;
     loop {

@@ -1,9 +1,11 @@
 //! One module per subcommand: each parses its arguments and calls the libraries.
 
+pub mod baseline;
 pub mod bench;
 pub mod diagnose;
 pub mod env;
 pub mod model;
+pub mod report;
 pub mod sweep;
 pub mod toy;
 pub mod train;

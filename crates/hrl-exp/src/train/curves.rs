@@ -82,7 +82,7 @@ impl Curves {
                     .configure_mesh()
                     .x_desc("agent steps")
                     .x_labels(5)
-                    .x_label_formatter(&|x| human_count(*x))
+                    .x_label_formatter(&|x| crate::plot::human_count(*x))
                     .label_style(("sans-serif", 12))
                     .draw()
                     .map_err(|e| e.to_string())?;
@@ -118,14 +118,5 @@ impl Curves {
             root.present().map_err(|e| e.to_string())?;
         }
         std::fs::rename(&temp, path).map_err(|e| e.to_string())
-    }
-}
-
-/// `1.5M`, `200k`, `950`.
-fn human_count(x: f64) -> String {
-    match x.abs() {
-        v if v >= 1e6 => format!("{:.1}M", x / 1e6),
-        v if v >= 1e3 => format!("{:.0}k", x / 1e3),
-        _ => format!("{x:.0}"),
     }
 }
