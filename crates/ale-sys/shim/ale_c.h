@@ -82,6 +82,26 @@ int ale_clone_state(ale_t* ale, int include_rng, uint8_t** data, size_t* len) AL
 int ale_restore_state(ale_t* ale, const uint8_t* data, size_t len) ALE_C_NOEXCEPT;
 void ale_free_buffer(uint8_t* data) ALE_C_NOEXCEPT;
 
+/* The exact state: everything that determines the emulator's future frames,
+ * screens, rewards and random draws, for resuming bit for bit. It is ALE's
+ * own serialised state with its generator (`cloneState(true)`), followed by
+ * what that leaves out: the last action and paddle strength of each player
+ * (repeated by sticky actions), the TIA's two frame buffers, its position in
+ * the frame and its object mask pointers, and the values ALE 0.12.1 saves
+ * lossily (the DPC cartridge's fractional clock, Miniature Golf's counters).
+ * Fails with colour averaging on.
+ *
+ * Always writes the state's size into `len`; copies the state into `out` only
+ * if `cap` is at least that size, and otherwise returns 1 (no error message)
+ * so the caller can retry with a larger buffer. `ale_save_exact_state` only
+ * reads the emulator. */
+int ale_save_exact_state(const ale_t* ale, uint8_t* out, size_t cap, size_t* len) ALE_C_NOEXCEPT;
+/* Restores an exact state written by `ale_save_exact_state` for the same
+ * cartridge. Everything is checked before the emulator is touched; if ALE then
+ * fails to take its own part whole, the emulator is left partly restored and
+ * the call fails. */
+int ale_restore_exact_state(ale_t* ale, const uint8_t* data, size_t len) ALE_C_NOEXCEPT;
+
 #ifdef __cplusplus
 }
 #endif

@@ -313,7 +313,67 @@ impl Ale {
         // its length. The shim catches ALE's errors on malformed data.
         check(unsafe { ffi::ale_restore_state(self.raw.as_ptr(), bytes.as_ptr(), bytes.len()) })
     }
+
+    /// Appends the emulator's *exact state* to `out`: everything that determines its future
+    /// frames, screens, rewards and random draws, so that [`Ale::restore_exact_state`] on an
+    /// emulator of the same ROM and settings continues bit for bit, sticky actions included.
+    ///
+    /// It is ALE's own serialised state with its generator ([`Ale::clone_state`]`(true)`)
+    /// followed by what that leaves out: the last action and paddle strength of each player
+    /// (which sticky actions repeat), the TIA's two frame buffers (a frame that leaves pixels
+    /// undrawn shows those of the frame before the last), its position in the frame and its
+    /// object mask pointers, and what ALE 0.12.1 saves lossily: the DPC cartridge's fractional
+    /// music clock (Pitfall II; rounded to 1e-8) and Miniature Golf's level, par, hits and
+    /// status counters (saved as booleans). About 80 KB; the settings are not part of it.
+    /// Fails with ALE's `color_averaging` on (its blend of past frames is not covered).
+    pub fn save_exact_state(&self, out: &mut Vec<u8>) -> Result<(), AleError> {
+        let start = out.len();
+        let mut cap = EXACT_STATE_GUESS;
+        loop {
+            out.resize(start + cap, 0);
+            let mut len = 0usize;
+            // SAFETY: live handle with a ROM loaded; `out[start..]` is writable for `cap`
+            // bytes and `len` is a valid out-pointer. The shim only reads the emulator.
+            let status = unsafe {
+                ffi::ale_save_exact_state(
+                    self.raw.as_ptr(),
+                    out[start..].as_mut_ptr(),
+                    cap,
+                    &mut len,
+                )
+            };
+            match status {
+                0 => {
+                    out.truncate(start + len);
+                    return Ok(());
+                }
+                // The state did not fit: `len` is its size.
+                1 if len > cap => cap = len,
+                _ => {
+                    out.truncate(start);
+                    return Err(last_error());
+                }
+            }
+        }
+    }
+
+    /// Restores an exact state written by [`Ale::save_exact_state`] for the same ROM, which
+    /// must be run with the same settings. The state is checked whole (its layout, the
+    /// cartridge's md5, every value it sets) before the emulator is touched; should ALE
+    /// afterwards fail to take its own part whole, this is an error and the emulator is left
+    /// partly restored.
+    pub fn restore_exact_state(&mut self, bytes: &[u8]) -> Result<(), AleError> {
+        // SAFETY: live handle with a ROM loaded; `bytes` is readable for its length. The
+        // shim bounds-checks every read and catches ALE's errors.
+        check(unsafe {
+            ffi::ale_restore_exact_state(self.raw.as_ptr(), bytes.as_ptr(), bytes.len())
+        })
+    }
 }
+
+/// Room first offered for an exact state: more than one needs (two 210x160 frames and ALE's
+/// state of about 15 KB), so that saving takes one call.
+const EXACT_STATE_GUESS: usize = 128 * 1024;
 
 impl Drop for Ale {
     fn drop(&mut self) {

@@ -66,4 +66,12 @@ unsafe extern "C" {
     ) -> c_int;
     pub fn ale_restore_state(ale: *mut AleT, data: *const u8, len: usize) -> c_int;
     pub fn ale_free_buffer(data: *mut u8);
+
+    pub fn ale_save_exact_state(
+        ale: *const AleT,
+        out: *mut u8,
+        cap: usize,
+        len: *mut usize,
+    ) -> c_int;
+    pub fn ale_restore_exact_state(ale: *mut AleT, data: *const u8, len: usize) -> c_int;
 }

@@ -10,6 +10,7 @@
 //! gives a different start than gymnasium, the same dynamics from any given start.
 
 use crate::env::check_observation_len;
+use crate::state::{Put, Take, put_episode, put_rng, take_episode, take_rng};
 use crate::{Env, EnvError, EnvSpec, EpisodeStats, ObsDtype, RandomState, Step};
 
 const GRAVITY: f64 = 9.8;
@@ -142,6 +143,32 @@ impl Env for CartPole {
 
     fn episode(&self) -> EpisodeStats {
         self.episode
+    }
+
+    /// Saves the physical state, the reset generator, the episode's statistics and whether
+    /// it needs a reset (no options: CartPole has none).
+    fn save_state(&self, out: &mut Vec<u8>) -> Result<(), EnvError> {
+        for value in self.state {
+            out.put_f64(value);
+        }
+        put_rng(out, &self.rng);
+        out.put_bool(self.needs_reset);
+        put_episode(out, &self.episode);
+        Ok(())
+    }
+
+    fn restore_state(&mut self, input: &mut &[u8]) -> Result<(), EnvError> {
+        let mut state = [0.0; 4];
+        for value in &mut state {
+            *value = input.take_f64("CartPole state")?;
+        }
+        let rng = take_rng(input)?;
+        let needs_reset = input.take_bool("CartPole needs-reset flag")?;
+        self.episode = take_episode(input)?;
+        self.state = state;
+        self.rng = rng;
+        self.needs_reset = needs_reset;
+        Ok(())
     }
 }
 

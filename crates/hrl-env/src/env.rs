@@ -114,23 +114,79 @@ pub trait Env: Send {
     fn lives(&self) -> Option<u32> {
         None
     }
+
+    /// Appends this environment's complete state to `out`: everything its future steps,
+    /// observations, episode statistics and random draws depend on (game state, random
+    /// generators, previous action, episode counters, frame stack, ...), so that
+    /// [`Env::restore_state`] on an environment made with the same id and options continues
+    /// exactly as this one would, step for step. The options themselves are included, so that
+    /// restoring into an environment made with other options fails instead of diverging.
+    ///
+    /// The bytes are little-endian in a layout of each environment's own; [`crate::VecEnv`]
+    /// wraps them in a versioned, checksummed format. Only Atari can fail (an emulator error).
+    fn save_state(&self, out: &mut Vec<u8>) -> Result<(), EnvError>;
+
+    /// Restores a state written by [`Env::save_state`], read from the front of `input`, which
+    /// is advanced past it.
+    ///
+    /// Errors: [`EnvError::StateMismatch`] for a state saved with other options,
+    /// [`EnvError::StateTruncated`] when `input` ends early and [`EnvError::StateCorrupt`] for
+    /// values no environment could have saved. Everything is read and checked before the
+    /// environment changes, so it is left as it was on error (for Atari, except when the
+    /// emulator itself rejects its part; see [`crate::Atari`]).
+    fn restore_state(&mut self, input: &mut &[u8]) -> Result<(), EnvError>;
 }
 
 /// An observation element type a buffer can hold: `u8` or `f32`.
 pub trait ObsElement: Copy + Default + Send + Sync + 'static {
+    /// This type as an [`ObsDtype`] (recorded in saved states).
+    const DTYPE: ObsDtype;
+
     /// Writes `env`'s current observation into `out`.
     fn observe(env: &dyn Env, out: &mut [Self]) -> Result<(), EnvError>;
+
+    /// Appends `values` in little-endian byte order (for saved states).
+    fn write_le(values: &[Self], out: &mut Vec<u8>);
+
+    /// Fills `out` from what [`ObsElement::write_le`] wrote; `bytes` holds exactly
+    /// `out.len()` elements.
+    fn read_le(bytes: &[u8], out: &mut [Self]);
 }
 
 impl ObsElement for u8 {
+    const DTYPE: ObsDtype = ObsDtype::U8;
+
     fn observe(env: &dyn Env, out: &mut [u8]) -> Result<(), EnvError> {
         env.observe_u8(out)
+    }
+
+    fn write_le(values: &[u8], out: &mut Vec<u8>) {
+        out.extend_from_slice(values);
+    }
+
+    fn read_le(bytes: &[u8], out: &mut [u8]) {
+        out.copy_from_slice(bytes);
     }
 }
 
 impl ObsElement for f32 {
+    const DTYPE: ObsDtype = ObsDtype::F32;
+
     fn observe(env: &dyn Env, out: &mut [f32]) -> Result<(), EnvError> {
         env.observe_f32(out)
+    }
+
+    fn write_le(values: &[f32], out: &mut Vec<u8>) {
+        out.reserve(4 * values.len());
+        for v in values {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+
+    fn read_le(bytes: &[u8], out: &mut [f32]) {
+        for (o, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+            *o = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        }
     }
 }
 

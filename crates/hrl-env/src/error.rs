@@ -72,4 +72,67 @@ pub enum EnvError {
     /// valid games or the folders searched).
     #[error("Atari: {0}")]
     Atari(String),
+    /// Bytes given to [`crate::VecEnv::restore_state`] that do not start with the magic of a
+    /// saved environment state.
+    #[error(
+        "not a saved environment state: the bytes do not start with {:?}",
+        String::from_utf8_lossy(crate::vec_env::STATE_MAGIC)
+    )]
+    StateMagic,
+    /// A saved state in a format version this build does not read.
+    #[error(
+        "saved environment state has format version {found}; this build reads version {supported}"
+    )]
+    StateVersion {
+        /// The version in the state.
+        found: u32,
+        /// The version this build writes and reads.
+        supported: u32,
+    },
+    /// A saved state that ends early.
+    #[error(
+        "saved environment state is truncated: {what} needs {needed} bytes, only {available} are left"
+    )]
+    StateTruncated {
+        /// The part being read.
+        what: &'static str,
+        /// Bytes it needs.
+        needed: u64,
+        /// Bytes that were left.
+        available: u64,
+    },
+    /// A saved state of another environment, number of copies or configuration than the one
+    /// restoring it.
+    #[error(
+        "saved environment state does not fit this environment: its {what} is {saved}, here it is {current}"
+    )]
+    StateMismatch {
+        /// What differs: `env id`, `num_envs`, an option's name, ...
+        what: &'static str,
+        /// The value in the state.
+        saved: String,
+        /// The value of the environment restoring it.
+        current: String,
+    },
+    /// A saved state whose payload does not match its checksum: it was damaged.
+    #[error(
+        "saved environment state is corrupt: its payload's checksum is {actual:#018x}, the header records {expected:#018x}"
+    )]
+    StateChecksum {
+        /// The checksum in the header.
+        expected: u64,
+        /// The checksum of the payload as read.
+        actual: u64,
+    },
+    /// A saved state holding a value no environment could have saved.
+    #[error("saved environment state is corrupt: {0}")]
+    StateCorrupt(String),
+    /// The state of one copy of a vectorised environment could not be restored.
+    #[error("restoring copy {index}: {source}")]
+    StateCopy {
+        /// Which copy.
+        index: usize,
+        /// Why.
+        source: Box<EnvError>,
+    },
 }

@@ -13,6 +13,7 @@ mod error;
 pub mod minatar;
 mod random_state;
 mod registry;
+mod state;
 pub mod trace;
 mod vec_env;
 
@@ -23,4 +24,4 @@ pub use error::EnvError;
 pub use minatar::{Game, MinAtar, MinAtarConfig};
 pub use random_state::RandomState;
 pub use registry::{EnvOptions, env_ids, make, make_with};
-pub use vec_env::{FinishedEpisode, VecEnv, VecEnvConfig};
+pub use vec_env::{FinishedEpisode, STATE_FORMAT_VERSION, VecEnv, VecEnvConfig};

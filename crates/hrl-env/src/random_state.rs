@@ -18,6 +18,21 @@ pub struct RandomState {
 }
 
 impl RandomState {
+    /// Words of generator state.
+    pub(crate) const STATE_LEN: usize = STATE_LEN;
+
+    /// The generator's words and the index of the next one to temper (`STATE_LEN`: all are
+    /// used up), for saving it.
+    pub(crate) fn state(&self) -> (&[u32; STATE_LEN], usize) {
+        (&self.key, self.pos)
+    }
+
+    /// The generator [`RandomState::state`] described; `pos` is at most `STATE_LEN`.
+    pub(crate) fn from_state(key: [u32; STATE_LEN], pos: usize) -> Self {
+        debug_assert!(pos <= STATE_LEN, "position {pos}");
+        Self { key, pos }
+    }
+
     /// `np.random.RandomState(seed)`: seeds with `init_genrand(seed)`.
     pub fn new(seed: u32) -> Self {
         let mut key = [0u32; STATE_LEN];

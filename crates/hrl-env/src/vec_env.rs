@@ -5,9 +5,15 @@
 
 use rayon::prelude::*;
 
+use crate::state::{Put, Take, expect_end, expect_same, fnv1a_64, put_episode, take_episode};
 use crate::{
-    AtariOptions, Env, EnvError, EnvOptions, EnvSpec, EpisodeStats, ObsElement, make_with,
+    AtariOptions, Env, EnvError, EnvOptions, EnvSpec, EpisodeStats, ObsDtype, ObsElement, make_with,
 };
+
+/// The first bytes of a saved [`VecEnv`] state.
+pub(crate) const STATE_MAGIC: &[u8; 8] = b"HRLVENV\0";
+/// The format version [`VecEnv::save_state`] writes and [`VecEnv::restore_state`] reads.
+pub const STATE_FORMAT_VERSION: u32 = 1;
 
 /// How to build a [`VecEnv`].
 #[derive(Clone, Debug, PartialEq)]
@@ -273,6 +279,255 @@ impl<T: ObsElement> VecEnv<T> {
     /// The running episode of copy `env_index`.
     pub fn episode(&self, env_index: usize) -> EpisodeStats {
         self.envs[env_index].episode()
+    }
+
+    /// Lives left in copy `env_index`'s game, for games that have them (Atari).
+    pub fn lives(&self, env_index: usize) -> Option<u32> {
+        self.envs[env_index].lives()
+    }
+
+    /// Saves the complete state of every copy and of the last step's results, for resuming a
+    /// run exactly: [`VecEnv::restore_state`] on a `VecEnv` built from the same
+    /// [`VecEnvConfig`] (and [`AtariOptions`]) makes its `observations()`, `episode(i)`,
+    /// `lives`, last-step results and every later step for the same actions byte-identical to
+    /// this one's. The seed and the thread count need not match: neither changes results.
+    ///
+    /// What is saved: each copy's [`Env::save_state`] (its game, random generators, previous
+    /// action, episode counters, frame stack, lives and reset flags, and its options), then
+    /// the last step's `rewards()`, `terminated()`, `truncated()`, `finished_episodes()` and
+    /// the rows of `final_observations()` of the copies that ended an episode (the other rows
+    /// mean nothing and restore as zeros). `observations()` is not stored: it is each copy's
+    /// current observation and is drawn again on restore.
+    ///
+    /// Format (little-endian): the magic `HRLVENV\0` (8 bytes), the format version
+    /// ([`STATE_FORMAT_VERSION`], u32), the env id (u32 length, then UTF-8), `num_envs` (u64),
+    /// the observation length (u64), the element type (u8: 0 for `u8`, 1 for `f32`), the
+    /// payload's length (u64) and its 64-bit FNV-1a checksum (u64), then the payload: the
+    /// rewards (N f32), the terminated and truncated flags (N bytes each), the finished
+    /// episodes (u64 count, then per episode the copy's index and its statistics), the final
+    /// observations of the copies that ended an episode, and each copy's state (u64 length,
+    /// then its bytes), in copy order.
+    ///
+    /// Fails only for Atari, when the emulator cannot serialise itself.
+    pub fn save_state(&self) -> Result<Vec<u8>, EnvError> {
+        let n = self.envs.len();
+        let len = self.obs_len;
+        let mut payload = Vec::new();
+        for &reward in &self.rewards {
+            payload.put_f32(reward);
+        }
+        for &flag in self.terminated.iter().chain(&self.truncated) {
+            payload.put_bool(flag);
+        }
+        payload.put_usize(self.finished.len());
+        for episode in &self.finished {
+            payload.put_usize(episode.env_index);
+            put_episode(&mut payload, &episode.stats);
+        }
+        for i in (0..n).filter(|&i| self.ended_last_step(i)) {
+            T::write_le(
+                &self.final_observations[i * len..(i + 1) * len],
+                &mut payload,
+            );
+        }
+        let mut copy = Vec::new();
+        for env in &self.envs {
+            copy.clear();
+            env.save_state(&mut copy)?;
+            payload.put_usize(copy.len());
+            payload.extend_from_slice(&copy);
+        }
+
+        let id = self.spec.id.as_bytes();
+        let mut out = Vec::with_capacity(payload.len() + id.len() + 64);
+        out.extend_from_slice(STATE_MAGIC);
+        out.put_u32(STATE_FORMAT_VERSION);
+        out.put_u32(id.len() as u32);
+        out.extend_from_slice(id);
+        out.put_usize(n);
+        out.put_usize(len);
+        out.put_u8(dtype_code(T::DTYPE));
+        out.put_usize(payload.len());
+        out.put_u64(fnv1a_64(&payload));
+        out.extend_from_slice(&payload);
+        Ok(out)
+    }
+
+    /// Restores a state written by [`VecEnv::save_state`] into this `VecEnv`, which must be
+    /// built from the same [`VecEnvConfig`] (and [`AtariOptions`]) as the one that saved it,
+    /// with the same observation element type; its seed and thread count do not matter.
+    ///
+    /// Errors, each naming the problem: [`EnvError::StateMagic`] for bytes that are not a
+    /// saved state, [`EnvError::StateVersion`] for another format version,
+    /// [`EnvError::StateMismatch`] for another env id, `num_envs`, observation length, element
+    /// type or option, [`EnvError::StateTruncated`] for bytes that end early,
+    /// [`EnvError::StateChecksum`] for a damaged payload and [`EnvError::StateCorrupt`] for
+    /// values no environment could have saved; problems inside one copy's state come wrapped
+    /// in [`EnvError::StateCopy`] with its index. The header, the checksum and this
+    /// `VecEnv`'s own part are checked before anything changes, and each copy checks its
+    /// whole state before changing, so on error the `VecEnv` is unchanged, except when a copy
+    /// other than the first rejects its state (then the copies before it are restored) or
+    /// the Atari emulator rejects its own part after the checks: build a new `VecEnv` then.
+    pub fn restore_state(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
+        let mut input = bytes;
+        let payload = self.check_header(&mut input)?;
+        let n = self.envs.len();
+        let len = self.obs_len;
+        let mut input = payload;
+        let mut rewards = vec![0.0; n];
+        for reward in &mut rewards {
+            *reward = input.take_f32("rewards")?;
+        }
+        let mut terminated = vec![false; n];
+        for flag in &mut terminated {
+            *flag = input.take_bool("terminated flags")?;
+        }
+        let mut truncated = vec![false; n];
+        for flag in &mut truncated {
+            *flag = input.take_bool("truncated flags")?;
+        }
+        let num_finished = input.take_index(n + 1, "number of finished episodes")?;
+        let mut finished = Vec::with_capacity(n);
+        for _ in 0..num_finished {
+            let env_index = input.take_index(n, "finished episode's copy")?;
+            if !(terminated[env_index] || truncated[env_index])
+                || finished
+                    .last()
+                    .is_some_and(|f: &FinishedEpisode| f.env_index >= env_index)
+            {
+                return Err(EnvError::StateCorrupt(format!(
+                    "finished episode of copy {env_index} is out of order or that copy did \
+                     not end an episode"
+                )));
+            }
+            finished.push(FinishedEpisode {
+                env_index,
+                stats: take_episode(&mut input)?,
+            });
+        }
+        let element_len = std::mem::size_of::<T>();
+        let mut final_observations = vec![T::default(); n * len];
+        for i in (0..n).filter(|&i| terminated[i] || truncated[i]) {
+            let row = input.take_bytes(len * element_len, "final observations")?;
+            T::read_le(row, &mut final_observations[i * len..(i + 1) * len]);
+        }
+
+        let mut copies = Vec::with_capacity(n);
+        for _ in 0..n {
+            let copy_len = input.take_len(1, "a copy's state")?;
+            copies.push(input.take_bytes(copy_len, "a copy's state")?);
+        }
+        expect_end(input, "the last copy's state")?;
+
+        for (index, (env, mut copy)) in self.envs.iter_mut().zip(copies).enumerate() {
+            env.restore_state(&mut copy)
+                .and_then(|()| expect_end(copy, "the copy's state"))
+                .map_err(|source| EnvError::StateCopy {
+                    index,
+                    source: Box::new(source),
+                })?;
+        }
+
+        for (env, obs) in self.envs.iter().zip(self.observations.chunks_mut(len)) {
+            T::observe(env.as_ref(), obs)?;
+        }
+        self.rewards = rewards;
+        self.terminated = terminated;
+        self.truncated = truncated;
+        self.final_observations = final_observations;
+        for (stats, i) in self.finished_stats.iter_mut().zip(0..) {
+            *stats = finished.iter().find(|f| f.env_index == i).map(|f| f.stats);
+        }
+        self.finished.clear();
+        self.finished.extend_from_slice(&finished);
+        Ok(())
+    }
+
+    /// Reads and checks the header of a saved state; returns its payload, checksum verified.
+    fn check_header<'a>(&self, input: &mut &'a [u8]) -> Result<&'a [u8], EnvError> {
+        let magic = input
+            .take_bytes(STATE_MAGIC.len(), "the magic")
+            .map_err(|_| EnvError::StateMagic)?;
+        if magic != STATE_MAGIC {
+            return Err(EnvError::StateMagic);
+        }
+        let version = input.take_u32("the format version")?;
+        if version != STATE_FORMAT_VERSION {
+            return Err(EnvError::StateVersion {
+                found: version,
+                supported: STATE_FORMAT_VERSION,
+            });
+        }
+        let id_len = input.take_u32("the env id's length")? as usize;
+        let id = input.take_bytes(id_len, "the env id")?;
+        let id = String::from_utf8_lossy(id);
+        if id != self.spec.id {
+            return Err(EnvError::StateMismatch {
+                what: "env id",
+                saved: format!("`{id}`"),
+                current: format!("`{}`", self.spec.id),
+            });
+        }
+        expect_same(
+            "num_envs",
+            input.take_u64("num_envs")?,
+            self.envs.len() as u64,
+        )?;
+        expect_same(
+            "observation length",
+            input.take_u64("the observation length")?,
+            self.obs_len as u64,
+        )?;
+        let dtype = input.take_u8("the observation element type")?;
+        if dtype != dtype_code(T::DTYPE) {
+            return Err(EnvError::StateMismatch {
+                what: "observation element type",
+                saved: match dtype {
+                    0 => "u8".to_string(),
+                    1 => "f32".to_string(),
+                    other => format!("unknown ({other})"),
+                },
+                current: dtype_name(T::DTYPE).to_string(),
+            });
+        }
+        let payload_len = input.take_u64("the payload's length")?;
+        let checksum = input.take_u64("the checksum")?;
+        if payload_len > input.len() as u64 {
+            return Err(EnvError::StateTruncated {
+                what: "the payload",
+                needed: payload_len,
+                available: input.len() as u64,
+            });
+        }
+        let payload = input.take_bytes(payload_len as usize, "the payload")?;
+        expect_end(input, "the payload")?;
+        let actual = fnv1a_64(payload);
+        if actual != checksum {
+            return Err(EnvError::StateChecksum {
+                expected: checksum,
+                actual,
+            });
+        }
+        Ok(payload)
+    }
+
+    /// Copy `i` ended an episode in the last step, so its final observation means something.
+    fn ended_last_step(&self, i: usize) -> bool {
+        self.terminated[i] || self.truncated[i]
+    }
+}
+
+fn dtype_code(dtype: ObsDtype) -> u8 {
+    match dtype {
+        ObsDtype::U8 => 0,
+        ObsDtype::F32 => 1,
+    }
+}
+
+fn dtype_name(dtype: ObsDtype) -> &'static str {
+    match dtype {
+        ObsDtype::U8 => "u8",
+        ObsDtype::F32 => "f32",
     }
 }
 

@@ -8,6 +8,9 @@ use super::frame_stack::FrameStack;
 use super::options::AtariConfig;
 use super::resize::AreaResize;
 use crate::env::check_observation_len;
+use crate::state::{
+    Put, Take, expect_same, put_episode, put_rng, put_str, take_episode, take_rng, take_str,
+};
 use crate::{Env, EnvError, EnvSpec, EpisodeStats, ObsDtype, RandomState, Step};
 
 const SCREEN_LEN: usize = SCREEN_HEIGHT * SCREEN_WIDTH;
@@ -35,6 +38,16 @@ const SCREEN_LEN: usize = SCREEN_HEIGHT * SCREEN_WIDTH;
 /// Seeding: `reset(Some(seed))` recreates the emulator with ALE's `random_seed` =
 /// `seed & 0x7fff_ffff` (sticky actions and ALE's reset) and seeds the no-op count generator
 /// (numpy's `RandomState(seed)`) with `seed`.
+///
+/// Saved state ([`Env::save_state`], about 110 KB with the default preprocessing): the game
+/// and the options (all but `rom_dir`; both checked on restore), the no-op generator, the
+/// frame stack, the lives seen last, the episode's statistics and the game's score, the
+/// episodic-life and reset flags, an emulator error waiting to be returned, and the
+/// emulator's exact state ([`ale_sys::Ale::save_exact_state`]: ALE's state with its
+/// generator, the action sticky actions repeat, the TIA's frame buffers). The two max-pool
+/// frames are not saved: every step writes them before reading them. Restoring checks everything before changing
+/// anything, except that should ALE reject part of its own state after those checks the
+/// emulator is left partly restored (an error; make a new environment then).
 pub struct Atari {
     spec: EnvSpec,
     game: String,
@@ -312,12 +325,134 @@ impl Env for Atari {
     fn lives(&self) -> Option<u32> {
         u32::try_from(self.lives).ok()
     }
+
+    fn save_state(&self, out: &mut Vec<u8>) -> Result<(), EnvError> {
+        put_str(out, &self.game);
+        put_config(out, &self.config);
+        put_rng(out, &self.rng);
+        self.stack.save(out);
+        out.put_i32(self.lives);
+        put_episode(out, &self.episode);
+        out.put_f64(self.game_score);
+        out.put_bool(self.needs_reset);
+        out.put_bool(self.game_ended);
+        out.put_bool(self.fault.is_some());
+        put_str(out, self.fault.as_deref().unwrap_or_default());
+        let len_at = out.len();
+        out.put_u64(0);
+        self.ale.save_exact_state(out).map_err(atari_error)?;
+        let ale_len = (out.len() - len_at - 8) as u64;
+        out[len_at..len_at + 8].copy_from_slice(&ale_len.to_le_bytes());
+        Ok(())
+    }
+
+    fn restore_state(&mut self, input: &mut &[u8]) -> Result<(), EnvError> {
+        expect_same(
+            "Atari game",
+            take_str(input, "Atari game")?.as_str(),
+            self.game.as_str(),
+        )?;
+        check_config(input, &self.config)?;
+        let rng = take_rng(input)?;
+        let mut stack = self.stack.clone();
+        stack.restore(input)?;
+        let lives = input.take_i32("Atari lives")?;
+        let episode = take_episode(input)?;
+        let game_score = input.take_f64("Atari game score")?;
+        let needs_reset = input.take_bool("Atari needs-reset flag")?;
+        let game_ended = input.take_bool("Atari game-ended flag")?;
+        let has_fault = input.take_bool("Atari fault flag")?;
+        let fault = take_str(input, "Atari fault message")?;
+        let ale_len = input.take_len(1, "Atari emulator state")?;
+        let ale_state = input.take_bytes(ale_len, "Atari emulator state")?;
+        self.ale
+            .restore_exact_state(ale_state)
+            .map_err(|e| EnvError::StateCorrupt(e.to_string()))?;
+        self.rng = rng;
+        self.stack = stack;
+        self.lives = lives;
+        self.episode = episode;
+        self.game_score = game_score;
+        self.needs_reset = needs_reset;
+        self.game_ended = game_ended;
+        self.fault = has_fault.then_some(fault);
+        Ok(())
+    }
 }
 
 impl Atari {
     fn stack_frame_len(&self) -> usize {
         self.config.screen_size * self.config.screen_size
     }
+}
+
+/// The options a saved state must be restored with (`rom_dir` only says where the ROM is).
+fn put_config(out: &mut Vec<u8>, config: &AtariConfig) {
+    out.put_f32(config.sticky_action_prob);
+    out.put_bool(config.minimal_action_set);
+    out.put_u32(config.noop_max);
+    out.put_u32(config.frame_skip);
+    out.put_bool(config.max_pool);
+    out.put_usize(config.screen_size);
+    out.put_usize(config.frame_stack);
+    out.put_bool(config.episodic_life);
+    out.put_bool(config.fire_reset);
+    out.put_bool(config.clip_rewards);
+    out.put_u32(config.max_episode_frames);
+}
+
+/// Reads what `put_config` wrote and fails on the first option that differs from `config`.
+fn check_config(input: &mut &[u8], config: &AtariConfig) -> Result<(), EnvError> {
+    let sticky = input.take_f32("sticky_action_prob")?;
+    if sticky.to_bits() != config.sticky_action_prob.to_bits() {
+        return Err(EnvError::StateMismatch {
+            what: "sticky_action_prob",
+            saved: sticky.to_string(),
+            current: config.sticky_action_prob.to_string(),
+        });
+    }
+    expect_same(
+        "minimal_action_set",
+        input.take_bool("minimal_action_set")?,
+        config.minimal_action_set,
+    )?;
+    expect_same("noop_max", input.take_u32("noop_max")?, config.noop_max)?;
+    expect_same(
+        "frame_skip",
+        input.take_u32("frame_skip")?,
+        config.frame_skip,
+    )?;
+    expect_same("max_pool", input.take_bool("max_pool")?, config.max_pool)?;
+    expect_same(
+        "screen_size",
+        input.take_u64("screen_size")?,
+        config.screen_size as u64,
+    )?;
+    expect_same(
+        "frame_stack",
+        input.take_u64("frame_stack")?,
+        config.frame_stack as u64,
+    )?;
+    expect_same(
+        "episodic_life",
+        input.take_bool("episodic_life")?,
+        config.episodic_life,
+    )?;
+    expect_same(
+        "fire_reset",
+        input.take_bool("fire_reset")?,
+        config.fire_reset,
+    )?;
+    expect_same(
+        "clip_rewards",
+        input.take_bool("clip_rewards")?,
+        config.clip_rewards,
+    )?;
+    expect_same(
+        "max_episode_frames",
+        input.take_u32("max_episode_frames")?,
+        config.max_episode_frames,
+    )
 }
 
 /// ALE's settings for `config` and `seed`.

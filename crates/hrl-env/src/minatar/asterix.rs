@@ -5,7 +5,8 @@
 //! ramp indices, so does the move interval, both down to 1.
 
 use super::{Action, Canvas, Cell, Outcome};
-use crate::RandomState;
+use crate::state::{Put, Take};
+use crate::{EnvError, RandomState};
 
 const PLAYER: usize = 0;
 const ENEMY: usize = 1;
@@ -151,6 +152,64 @@ impl Asterix {
             moving_right,
             gold,
         });
+    }
+
+    /// Saves everything but `ramping`, which is an option.
+    pub(crate) fn save(&self, out: &mut Vec<u8>) {
+        out.put_i32(self.player_x);
+        out.put_i32(self.player_y);
+        for entity in &self.entities {
+            out.put_bool(entity.is_some());
+            let entity = entity.unwrap_or(Entity {
+                x: 0,
+                y: 0,
+                moving_right: false,
+                gold: false,
+            });
+            out.put_i32(entity.x);
+            out.put_bool(entity.moving_right);
+            out.put_bool(entity.gold);
+        }
+        for v in [
+            self.spawn_speed,
+            self.spawn_timer,
+            self.move_speed,
+            self.move_timer,
+            self.ramp_timer,
+        ] {
+            out.put_i32(v);
+        }
+        out.put_u32(self.ramp_index);
+    }
+
+    pub(crate) fn restore(input: &mut &[u8], ramping: bool) -> Result<Self, EnvError> {
+        let player_x = input.take_i32_in(0..=9, "Asterix player x")?;
+        let player_y = input.take_i32_in(0..=9, "Asterix player y")?;
+        let mut entities = [None; NUM_SLOTS];
+        for (slot, entity) in entities.iter_mut().enumerate() {
+            let present = input.take_bool("Asterix entity flag")?;
+            let x = input.take_i32_in(0..=9, "Asterix entity x")?;
+            let moving_right = input.take_bool("Asterix entity direction")?;
+            let gold = input.take_bool("Asterix gold flag")?;
+            *entity = present.then_some(Entity {
+                x,
+                y: slot as i32 + 1,
+                moving_right,
+                gold,
+            });
+        }
+        Ok(Self {
+            player_x,
+            player_y,
+            entities,
+            spawn_speed: input.take_i32("Asterix spawn speed")?,
+            spawn_timer: input.take_i32("Asterix spawn timer")?,
+            move_speed: input.take_i32("Asterix move speed")?,
+            move_timer: input.take_i32("Asterix move timer")?,
+            ramp_timer: input.take_i32("Asterix ramp timer")?,
+            ramp_index: input.take_u32("Asterix ramp index")?,
+            ramping,
+        })
     }
 
     pub(crate) fn render<T: Cell>(&self, canvas: &mut Canvas<'_, T>) {

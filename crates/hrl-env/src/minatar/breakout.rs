@@ -5,7 +5,8 @@
 //! when the ball passes the paddle. No difficulty ramp.
 
 use super::{Action, Canvas, Cell, Outcome};
-use crate::RandomState;
+use crate::state::{Put, Take};
+use crate::{EnvError, RandomState};
 
 const PADDLE: usize = 0;
 const BALL: usize = 1;
@@ -109,6 +110,46 @@ impl Breakout {
         self.ball_x = new_x;
         self.ball_y = new_y;
         outcome
+    }
+
+    pub(crate) fn save(&self, out: &mut Vec<u8>) {
+        for v in [
+            self.ball_x,
+            self.ball_y,
+            self.last_x,
+            self.last_y,
+            self.paddle_x,
+        ] {
+            out.put_i32(v);
+        }
+        out.put_usize(self.ball_dir);
+        for &brick in self.bricks.iter().flatten() {
+            out.put_bool(brick);
+        }
+        out.put_bool(self.strike);
+    }
+
+    pub(crate) fn restore(input: &mut &[u8]) -> Result<Self, EnvError> {
+        let ball_x = input.take_i32_in(0..=9, "Breakout ball x")?;
+        let ball_y = input.take_i32_in(0..=9, "Breakout ball y")?;
+        let last_x = input.take_i32_in(0..=9, "Breakout trail x")?;
+        let last_y = input.take_i32_in(0..=9, "Breakout trail y")?;
+        let paddle_x = input.take_i32_in(0..=9, "Breakout paddle x")?;
+        let ball_dir = input.take_index(DX.len(), "Breakout ball direction")?;
+        let mut bricks = [[false; 10]; 10];
+        for brick in bricks.iter_mut().flatten() {
+            *brick = input.take_bool("Breakout brick")?;
+        }
+        Ok(Self {
+            ball_x,
+            ball_y,
+            ball_dir,
+            last_x,
+            last_y,
+            paddle_x,
+            bricks,
+            strike: input.take_bool("Breakout strike flag")?,
+        })
     }
 
     pub(crate) fn render<T: Cell>(&self, canvas: &mut Canvas<'_, T>) {

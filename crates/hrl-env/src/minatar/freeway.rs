@@ -6,7 +6,8 @@
 //! time limit: step 2,501 is the last). No difficulty ramp.
 
 use super::{Action, Canvas, Cell, Outcome};
-use crate::RandomState;
+use crate::state::{Put, Take};
+use crate::{EnvError, RandomState};
 
 const CHICKEN: usize = 0;
 const CAR: usize = 1;
@@ -108,6 +109,40 @@ impl Freeway {
             outcome.terminal = true;
         }
         outcome
+    }
+
+    pub(crate) fn save(&self, out: &mut Vec<u8>) {
+        for car in &self.cars {
+            out.put_i32(car.x);
+            out.put_i32(car.timer);
+            out.put_i32(car.speed);
+        }
+        out.put_i32(self.chicken_y);
+        out.put_i32(self.move_timer);
+        out.put_i32(self.terminate_timer);
+    }
+
+    pub(crate) fn restore(input: &mut &[u8]) -> Result<Self, EnvError> {
+        let mut cars = [Car {
+            x: 0,
+            y: 0,
+            timer: 0,
+            speed: 0,
+        }; 8];
+        for (lane, car) in cars.iter_mut().enumerate() {
+            *car = Car {
+                x: input.take_i32_in(0..=9, "Freeway car x")?,
+                y: lane as i32 + 1,
+                timer: input.take_i32("Freeway car timer")?,
+                speed: input.take_i32_in(-5..=5, "Freeway car speed")?,
+            };
+        }
+        Ok(Self {
+            cars,
+            chicken_y: input.take_i32_in(0..=9, "Freeway chicken y")?,
+            move_timer: input.take_i32("Freeway move timer")?,
+            terminate_timer: input.take_i32("Freeway time limit timer")?,
+        })
     }
 
     pub(crate) fn render<T: Cell>(&self, canvas: &mut Canvas<'_, T>) {

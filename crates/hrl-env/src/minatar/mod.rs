@@ -17,6 +17,9 @@ mod seaquest;
 mod space_invaders;
 
 use crate::env::check_observation_len;
+use crate::state::{
+    Put, Take, expect_same, put_episode, put_rng, put_str, take_episode, take_rng, take_str,
+};
 use crate::{Env, EnvError, EnvSpec, EpisodeStats, ObsDtype, RandomState, Step};
 
 /// Side of the square grid.
@@ -268,6 +271,30 @@ impl GameState {
         }
     }
 
+    fn save(&self, out: &mut Vec<u8>) {
+        match self {
+            GameState::Breakout(game) => game.save(out),
+            GameState::Asterix(game) => game.save(out),
+            GameState::Freeway(game) => game.save(out),
+            GameState::Seaquest(game) => game.save(out),
+            GameState::SpaceInvaders(game) => game.save(out),
+        }
+    }
+
+    /// Reads the state `save` wrote for this same game; unchanged on error.
+    fn restore(&mut self, ramping: bool, input: &mut &[u8]) -> Result<(), EnvError> {
+        match self {
+            GameState::Breakout(game) => *game = breakout::Breakout::restore(input)?,
+            GameState::Asterix(game) => *game = asterix::Asterix::restore(input, ramping)?,
+            GameState::Freeway(game) => *game = freeway::Freeway::restore(input)?,
+            GameState::Seaquest(game) => game.restore(input)?,
+            GameState::SpaceInvaders(game) => {
+                *game = space_invaders::SpaceInvaders::restore(input, ramping)?;
+            }
+        }
+        Ok(())
+    }
+
     fn difficulty_ramp(&self) -> Option<u32> {
         match self {
             GameState::Breakout(_) | GameState::Freeway(_) => None,
@@ -420,6 +447,62 @@ impl Env for MinAtar {
     fn episode(&self) -> EpisodeStats {
         self.episode
     }
+
+    /// Saves the game's name and the options (both checked on restore), the shared generator (sticky actions and the
+    /// game's draws), the previous action, the episode's statistics and whether it needs a
+    /// reset, then the game's state (difficulty ramp included).
+    fn save_state(&self, out: &mut Vec<u8>) -> Result<(), EnvError> {
+        put_str(out, self.game.name());
+        out.put_f64(self.config.sticky_action_prob);
+        out.put_bool(self.config.difficulty_ramping);
+        out.put_bool(self.config.minimal_action_set);
+        put_rng(out, &self.rng);
+        out.put_usize(self.last_action);
+        out.put_bool(self.needs_reset);
+        put_episode(out, &self.episode);
+        self.state.save(out);
+        Ok(())
+    }
+
+    fn restore_state(&mut self, input: &mut &[u8]) -> Result<(), EnvError> {
+        expect_same(
+            "MinAtar game",
+            take_str(input, "MinAtar game")?.as_str(),
+            self.game.name(),
+        )?;
+        let sticky = input.take_f64("sticky_action_prob")?;
+        // Compared bit for bit: the draw is `rand() < sticky_action_prob`.
+        expect_same(
+            "sticky_action_prob",
+            sticky.to_bits(),
+            self.config.sticky_action_prob.to_bits(),
+        )
+        .map_err(|_| EnvError::StateMismatch {
+            what: "sticky_action_prob",
+            saved: sticky.to_string(),
+            current: self.config.sticky_action_prob.to_string(),
+        })?;
+        expect_same(
+            "difficulty_ramping",
+            input.take_bool("difficulty_ramping")?,
+            self.config.difficulty_ramping,
+        )?;
+        expect_same(
+            "minimal_action_set",
+            input.take_bool("minimal_action_set")?,
+            self.config.minimal_action_set,
+        )?;
+        let rng = take_rng(input)?;
+        let last_action = input.take_index(NUM_FULL_ACTIONS, "MinAtar previous action")?;
+        let needs_reset = input.take_bool("MinAtar needs-reset flag")?;
+        let episode = take_episode(input)?;
+        self.state.restore(self.config.difficulty_ramping, input)?;
+        self.rng = rng;
+        self.last_action = last_action;
+        self.needs_reset = needs_reset;
+        self.episode = episode;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -503,6 +586,46 @@ mod tests {
             assert!(!step.terminated, "step {t}");
             assert_eq!(step.truncated, t == 2501, "step {t}");
         }
+    }
+
+    /// Saved with the ramp past its first level, a restored Asterix keeps the level and plays
+    /// on exactly, sticky actions included.
+    #[test]
+    fn a_restored_game_keeps_its_ramp_and_plays_on_exactly() {
+        let mut asterix = env(Game::Asterix, 0.1, false);
+        asterix.reset(Some(1));
+        for _ in 0..103 {
+            assert!(!asterix.step(2).unwrap().done(), "died");
+        }
+        assert_eq!(asterix.difficulty_ramp(), Some(1));
+        let mut saved = Vec::new();
+        asterix.save_state(&mut saved).unwrap();
+        let mut restored = env(Game::Asterix, 0.1, false);
+        let mut input = &saved[..];
+        restored.restore_state(&mut input).unwrap();
+        assert!(input.is_empty());
+        assert_eq!(restored.difficulty_ramp(), Some(1));
+        for t in 0..300 {
+            let action = t % 6;
+            let (a, b) = (asterix.step(action), restored.step(action));
+            assert_eq!(a, b, "step {t}");
+            assert_eq!(observation(&asterix), observation(&restored), "step {t}");
+            if a.is_ok_and(|s| s.done()) {
+                asterix.reset(None);
+                restored.reset(None);
+            }
+        }
+        let other_game = env(Game::Breakout, 0.1, false);
+        let mut saved = Vec::new();
+        other_game.save_state(&mut saved).unwrap();
+        assert_eq!(
+            restored.restore_state(&mut &saved[..]),
+            Err(EnvError::StateMismatch {
+                what: "MinAtar game",
+                saved: "\"breakout\"".into(),
+                current: "\"asterix\"".into(),
+            })
+        );
     }
 
     #[test]

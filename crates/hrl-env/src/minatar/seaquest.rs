@@ -13,7 +13,8 @@
 //! that exactly (see [`ReverseCursor`] and [`remove_first_equal`]), twins included.
 
 use super::{Action, Canvas, Cell, Outcome};
-use crate::RandomState;
+use crate::state::{Put, Take, corrupt};
+use crate::{EnvError, RandomState};
 
 const SUB_FRONT: usize = 0;
 const SUB_BACK: usize = 1;
@@ -63,6 +64,89 @@ struct EnemySub {
     moving_right: bool,
     move_timer: i32,
     shot_timer: i32,
+}
+
+impl Bullet {
+    const SAVED_LEN: usize = 9;
+
+    fn save(&self, out: &mut Vec<u8>) {
+        out.put_i32(self.x);
+        out.put_i32(self.y);
+        out.put_bool(self.moving_right);
+    }
+
+    fn restore(input: &mut &[u8]) -> Result<Self, EnvError> {
+        Ok(Self {
+            x: input.take_i32_in(0..=9, "Seaquest bullet x")?,
+            y: input.take_i32_in(0..=9, "Seaquest bullet y")?,
+            moving_right: input.take_bool("Seaquest bullet direction")?,
+        })
+    }
+}
+
+impl Swimmer {
+    const SAVED_LEN: usize = 13;
+
+    fn save(&self, out: &mut Vec<u8>) {
+        out.put_i32(self.x);
+        out.put_i32(self.y);
+        out.put_bool(self.moving_right);
+        out.put_i32(self.move_timer);
+    }
+
+    fn restore(input: &mut &[u8]) -> Result<Self, EnvError> {
+        Ok(Self {
+            x: input.take_i32_in(0..=9, "Seaquest fish or diver x")?,
+            y: input.take_i32_in(0..=9, "Seaquest fish or diver y")?,
+            moving_right: input.take_bool("Seaquest fish or diver direction")?,
+            move_timer: input.take_i32("Seaquest fish or diver move timer")?,
+        })
+    }
+}
+
+impl EnemySub {
+    const SAVED_LEN: usize = 17;
+
+    fn save(&self, out: &mut Vec<u8>) {
+        out.put_i32(self.x);
+        out.put_i32(self.y);
+        out.put_bool(self.moving_right);
+        out.put_i32(self.move_timer);
+        out.put_i32(self.shot_timer);
+    }
+
+    fn restore(input: &mut &[u8]) -> Result<Self, EnvError> {
+        Ok(Self {
+            x: input.take_i32_in(0..=9, "Seaquest enemy sub x")?,
+            y: input.take_i32_in(0..=9, "Seaquest enemy sub y")?,
+            moving_right: input.take_bool("Seaquest enemy sub direction")?,
+            move_timer: input.take_i32("Seaquest enemy sub move timer")?,
+            shot_timer: input.take_i32("Seaquest enemy sub shot timer")?,
+        })
+    }
+}
+
+fn save_list<T>(out: &mut Vec<u8>, list: &[T], save: impl Fn(&T, &mut Vec<u8>)) {
+    out.put_usize(list.len());
+    for item in list {
+        save(item, out);
+    }
+}
+
+fn restore_list<T>(
+    input: &mut &[u8],
+    element_len: usize,
+    what: &'static str,
+    restore: impl Fn(&mut &[u8]) -> Result<T, EnvError>,
+) -> Result<Vec<T>, EnvError> {
+    let len = input.take_len(element_len, what)?;
+    (0..len).map(|_| restore(input)).collect()
+}
+
+/// Replaces `list`'s items, keeping its capacity.
+fn refill<T: Copy>(list: &mut Vec<T>, items: &[T]) {
+    list.clear();
+    list.extend_from_slice(items);
 }
 
 fn step_x(x: i32, moving_right: bool) -> i32 {
@@ -477,6 +561,109 @@ impl Seaquest {
             moving_right,
             move_timer: DIVER_MOVE_INTERVAL,
         });
+    }
+
+    /// Saves everything but `ramping`, which is an option; the lists in their order.
+    pub(crate) fn save(&self, out: &mut Vec<u8>) {
+        for v in [self.oxygen, self.diver_count, self.sub_x, self.sub_y] {
+            out.put_i32(v);
+        }
+        out.put_bool(self.sub_facing_right);
+        save_list(out, &self.friendly_bullets, Bullet::save);
+        save_list(out, &self.enemy_bullets, Bullet::save);
+        save_list(out, &self.enemy_fish, Swimmer::save);
+        save_list(out, &self.enemy_subs, EnemySub::save);
+        save_list(out, &self.divers, Swimmer::save);
+        for v in [
+            self.enemy_spawn_speed,
+            self.enemy_spawn_timer,
+            self.diver_spawn_timer,
+            self.move_speed,
+        ] {
+            out.put_i32(v);
+        }
+        out.put_u32(self.ramp_index);
+        out.put_i32(self.shot_timer);
+        out.put_bool(self.surface);
+    }
+
+    /// Reads what `save` wrote into this game, keeping the lists' capacity; on error the game
+    /// is unchanged.
+    pub(crate) fn restore(&mut self, input: &mut &[u8]) -> Result<(), EnvError> {
+        let oxygen = input.take_i32_in(-1..=MAX_OXYGEN, "Seaquest oxygen")?;
+        // Each surfacing after one with six divers lowers the count by one more.
+        let diver_count = input.take_i32_in(i32::MIN / 2..=MAX_DIVERS, "Seaquest diver count")?;
+        let sub_x = input.take_i32_in(0..=9, "Seaquest sub x")?;
+        let sub_y = input.take_i32_in(0..=9, "Seaquest sub y")?;
+        let sub_facing_right = input.take_bool("Seaquest sub direction")?;
+        let back_x = if sub_facing_right {
+            sub_x - 1
+        } else {
+            sub_x + 1
+        };
+        if off_screen(back_x) {
+            return Err(corrupt(
+                "Seaquest sub's back x",
+                back_x,
+                "in 0..=9 (the sub faces away from the edge it touches)",
+            ));
+        }
+        let friendly_bullets = restore_list(
+            input,
+            Bullet::SAVED_LEN,
+            "Seaquest friendly bullets",
+            Bullet::restore,
+        )?;
+        let enemy_bullets = restore_list(
+            input,
+            Bullet::SAVED_LEN,
+            "Seaquest enemy bullets",
+            Bullet::restore,
+        )?;
+        let enemy_fish = restore_list(
+            input,
+            Swimmer::SAVED_LEN,
+            "Seaquest enemy fish",
+            Swimmer::restore,
+        )?;
+        let enemy_subs = restore_list(
+            input,
+            EnemySub::SAVED_LEN,
+            "Seaquest enemy subs",
+            EnemySub::restore,
+        )?;
+        let divers = restore_list(
+            input,
+            Swimmer::SAVED_LEN,
+            "Seaquest divers",
+            Swimmer::restore,
+        )?;
+        let enemy_spawn_speed = input.take_i32("Seaquest enemy spawn speed")?;
+        let enemy_spawn_timer = input.take_i32("Seaquest enemy spawn timer")?;
+        let diver_spawn_timer = input.take_i32("Seaquest diver spawn timer")?;
+        let move_speed = input.take_i32("Seaquest move speed")?;
+        let ramp_index = input.take_u32("Seaquest ramp index")?;
+        let shot_timer = input.take_i32("Seaquest shot timer")?;
+        let surface = input.take_bool("Seaquest surface flag")?;
+
+        self.oxygen = oxygen;
+        self.diver_count = diver_count;
+        self.sub_x = sub_x;
+        self.sub_y = sub_y;
+        self.sub_facing_right = sub_facing_right;
+        refill(&mut self.friendly_bullets, &friendly_bullets);
+        refill(&mut self.enemy_bullets, &enemy_bullets);
+        refill(&mut self.enemy_fish, &enemy_fish);
+        refill(&mut self.enemy_subs, &enemy_subs);
+        refill(&mut self.divers, &divers);
+        self.enemy_spawn_speed = enemy_spawn_speed;
+        self.enemy_spawn_timer = enemy_spawn_timer;
+        self.diver_spawn_timer = diver_spawn_timer;
+        self.move_speed = move_speed;
+        self.ramp_index = ramp_index;
+        self.shot_timer = shot_timer;
+        self.surface = surface;
+        Ok(())
     }
 
     pub(crate) fn render<T: Cell>(&self, canvas: &mut Canvas<'_, T>) {

@@ -6,6 +6,8 @@
 //! from 12 down to 6.
 
 use super::{Action, Canvas, Cell, Outcome};
+use crate::EnvError;
+use crate::state::{Put, Take, corrupt};
 
 const CANNON: usize = 0;
 const ALIEN: usize = 1;
@@ -68,6 +70,20 @@ fn roll_columns(map: &mut Map, shift: i32) {
             row.rotate_left(1);
         }
     }
+}
+
+fn put_map(out: &mut Vec<u8>, map: &Map) {
+    for &cell in map.iter().flatten() {
+        out.put_bool(cell);
+    }
+}
+
+fn take_map(input: &mut &[u8], what: &'static str) -> Result<Map, EnvError> {
+    let mut map = [[false; 10]; 10];
+    for cell in map.iter_mut().flatten() {
+        *cell = input.take_bool(what)?;
+    }
+    Ok(map)
 }
 
 fn count(map: &Map) -> i32 {
@@ -183,6 +199,52 @@ impl SpaceInvaders {
             .filter(|x| (0..=9).contains(x))
             .map(|x| x as usize)
             .find_map(|x| (0..10).rev().find(|&y| self.aliens[y][x]).map(|y| (y, x)))
+    }
+
+    /// Saves everything but `ramping`, which is an option.
+    pub(crate) fn save(&self, out: &mut Vec<u8>) {
+        out.put_usize(self.cannon_x);
+        put_map(out, &self.friendly_bullets);
+        put_map(out, &self.enemy_bullets);
+        put_map(out, &self.aliens);
+        for v in [
+            self.alien_dir,
+            self.enemy_move_interval,
+            self.alien_move_timer,
+            self.alien_shot_timer,
+            self.shot_timer,
+        ] {
+            out.put_i32(v);
+        }
+        out.put_u32(self.ramp_index);
+    }
+
+    pub(crate) fn restore(input: &mut &[u8], ramping: bool) -> Result<Self, EnvError> {
+        let cannon_x = input.take_index(10, "Space Invaders cannon x")?;
+        let friendly_bullets = take_map(input, "Space Invaders friendly bullet")?;
+        let enemy_bullets = take_map(input, "Space Invaders enemy bullet")?;
+        let aliens = take_map(input, "Space Invaders alien")?;
+        let alien_dir = input.take_i32("Space Invaders alien direction")?;
+        if alien_dir != -1 && alien_dir != 1 {
+            return Err(corrupt(
+                "Space Invaders alien direction",
+                alien_dir,
+                "-1 or 1",
+            ));
+        }
+        Ok(Self {
+            cannon_x,
+            friendly_bullets,
+            enemy_bullets,
+            aliens,
+            alien_dir,
+            enemy_move_interval: input.take_i32("Space Invaders alien move interval")?,
+            alien_move_timer: input.take_i32("Space Invaders alien move timer")?,
+            alien_shot_timer: input.take_i32("Space Invaders alien shot timer")?,
+            shot_timer: input.take_i32("Space Invaders shot timer")?,
+            ramp_index: input.take_u32("Space Invaders ramp index")?,
+            ramping,
+        })
     }
 
     pub(crate) fn render<T: Cell>(&self, canvas: &mut Canvas<'_, T>) {
