@@ -7,6 +7,7 @@ use std::path::Path;
 use burn::module::Module;
 use burn::optim::ModuleOptimizer;
 use burn::store::{BurnpackStore, ModuleSnapshot};
+use hrl_env::{ObsElement, VecEnv};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -83,4 +84,19 @@ pub fn save_json<T: Serialize>(value: &T, path: &Path) -> Result<(), AgentError>
 pub fn load_json<T: DeserializeOwned>(path: &Path) -> Result<T, AgentError> {
     let text = std::fs::read(path).map_err(|e| error(path, e))?;
     serde_json::from_slice(&text).map_err(|e| error(path, e))
+}
+
+/// Writes the environments' exact state to `dir/envs.bin`.
+pub fn save_envs<T: ObsElement>(envs: &VecEnv<T>, dir: &Path) -> Result<(), AgentError> {
+    let path = dir.join(ENVS_FILE);
+    let bytes = envs.save_state()?;
+    std::fs::write(&path, bytes).map_err(|e| error(&path, e))
+}
+
+/// Restores the environments' state from `dir/envs.bin` into `envs`, built from the same
+/// config.
+pub fn load_envs<T: ObsElement>(envs: &mut VecEnv<T>, dir: &Path) -> Result<(), AgentError> {
+    let path = dir.join(ENVS_FILE);
+    let bytes = std::fs::read(&path).map_err(|e| error(&path, e))?;
+    envs.restore_state(&bytes).map_err(|e| error(&path, e))
 }

@@ -499,6 +499,7 @@ impl Agent for Ppo {
     fn save(&self, dir: &Path) -> Result<(), AgentError> {
         checkpoint::save_module(&self.model, &dir.join(MODEL_FILE))?;
         checkpoint::save_optimizer(&self.optimizer, &dir.join(OPTIMIZER_FILE))?;
+        checkpoint::save_envs(&self.envs, dir)?;
         let state = PpoState {
             iterations_done: self.iterations_done,
             rng: self.rng.clone(),
@@ -510,6 +511,7 @@ impl Agent for Ppo {
         self.model = checkpoint::load_module(self.model.clone(), &dir.join(MODEL_FILE))?;
         self.optimizer =
             checkpoint::load_optimizer(self.optimizer.clone(), &dir.join(OPTIMIZER_FILE))?;
+        checkpoint::load_envs(&mut self.envs, dir)?;
         let state: PpoState = checkpoint::load_json(&dir.join(STATE_FILE))?;
         self.iterations_done = state.iterations_done;
         self.rng = state.rng;

@@ -435,6 +435,7 @@ impl Agent for Pqn {
     fn save(&self, dir: &Path) -> Result<(), AgentError> {
         checkpoint::save_module(&self.model, &dir.join(MODEL_FILE))?;
         checkpoint::save_optimizer(&self.optimizer, &dir.join(OPTIMIZER_FILE))?;
+        checkpoint::save_envs(&self.envs, dir)?;
         let state = PqnState {
             updates_done: self.updates_done,
             rng: self.rng.clone(),
@@ -446,6 +447,7 @@ impl Agent for Pqn {
         self.model = checkpoint::load_module(self.model.clone(), &dir.join(MODEL_FILE))?;
         self.optimizer =
             checkpoint::load_optimizer(self.optimizer.clone(), &dir.join(OPTIMIZER_FILE))?;
+        checkpoint::load_envs(&mut self.envs, dir)?;
         let state: PqnState = checkpoint::load_json(&dir.join(STATE_FILE))?;
         self.updates_done = state.updates_done;
         self.rng = state.rng;

@@ -579,15 +579,18 @@ fn parse_value(raw: &str) -> toml::Value {
         .unwrap_or_else(|| toml::Value::String(raw.to_string()))
 }
 
-/// Sets `a.b.c = value`, creating the last key but requiring the tables before it to exist.
+/// Sets `a.b.c = value`, creating the tables on the way that are absent (deserialisation then
+/// rejects the names that are not part of the config) and refusing to go through a value that
+/// is not a table.
 fn set_path(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), ConfigError> {
     let mut parts: Vec<&str> = key.split('.').collect();
     let last = parts.pop().unwrap_or(key);
     let mut current = table;
     for part in parts {
         current = current
-            .get_mut(part)
-            .and_then(toml::Value::as_table_mut)
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
             .ok_or_else(|| ConfigError::SetPath {
                 key: key.to_string(),
                 part: part.to_string(),
@@ -674,7 +677,15 @@ mod tests {
             set: vec!["nosuch.key=1".into()],
             ..Overrides::default()
         });
-        assert!(no_table.contains("`nosuch` is not a table"), "{no_table}");
+        assert!(no_table.contains("nosuch"), "{no_table}");
+        let through_value = message(Overrides {
+            set: vec!["seed.value=1".into()],
+            ..Overrides::default()
+        });
+        assert!(
+            through_value.contains("`seed` is not a table"),
+            "{through_value}"
+        );
         let env = message(Overrides {
             env: Some("minatar/pong".into()),
             ..Overrides::default()
