@@ -8,6 +8,7 @@ pub mod optim;
 pub mod policy;
 pub mod ppo;
 pub mod pqn;
+pub mod replay;
 pub mod returns;
 pub mod rng;
 mod rollout;
