@@ -13,6 +13,7 @@ pub mod returns;
 pub mod rng;
 mod rollout;
 pub mod schedule;
+pub mod target;
 
 pub use agent::{Agent, Report};
 pub use error::AgentError;
