@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use hrl_env::{VecEnv, VecEnvConfig};
+use hrl_env::{AtariOptions, VecEnv, VecEnvConfig};
 use hrl_nn::network::NetworkConfig;
 
 use crate::AgentError;
@@ -136,11 +136,33 @@ pub(crate) fn on_policy_setup(
     device: &Device,
     seed: u64,
 ) -> Result<(VecEnv<f32>, NetworkConfig, Device), AgentError> {
-    let envs = VecEnv::<f32>::new(&VecEnvConfig {
+    agent_setup(
+        network,
+        envs,
         num_envs,
+        &AtariOptions::default(),
+        device,
         seed,
-        ..envs
-    })?;
+    )
+}
+
+/// [`on_policy_setup`] with Atari's options for every environment.
+pub(crate) fn agent_setup(
+    network: NetworkConfig,
+    envs: VecEnvConfig,
+    num_envs: usize,
+    atari: &AtariOptions,
+    device: &Device,
+    seed: u64,
+) -> Result<(VecEnv<f32>, NetworkConfig, Device), AgentError> {
+    let envs = VecEnv::<f32>::new_with(
+        &VecEnvConfig {
+            num_envs,
+            seed,
+            ..envs
+        },
+        atari,
+    )?;
     let spec = envs.spec();
     let mut network = network;
     network.torso.obs_shape = spec.observation_shape.clone();
