@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod checkpoint;
+pub mod dqn;
 mod error;
 pub mod optim;
 pub mod policy;
