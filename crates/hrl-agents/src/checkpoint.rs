@@ -1,6 +1,7 @@
 //! The files of a checkpoint: the network as burnpack (parameter ids kept, so the optimiser
 //! state, which is keyed by them, matches after loading), the optimiser state as burnpack, and
-//! the agent's counters and random streams as JSON.
+//! the agent's counters and random streams as JSON; DQN adds its target network (burnpack) and
+//! its replay buffer (its own binary file, see [`crate::replay`]).
 
 use std::path::Path;
 
@@ -15,6 +16,10 @@ use crate::AgentError;
 
 /// File of the network inside a checkpoint folder.
 pub const MODEL_FILE: &str = "model.bpk";
+/// File of the target network (DQN).
+pub const TARGET_FILE: &str = "target.bpk";
+/// File of the replay buffer (DQN, when it checkpoints its replay).
+pub const REPLAY_FILE: &str = "replay.bin";
 /// File of the optimiser state.
 pub const OPTIMIZER_FILE: &str = "optimizer.bpk";
 /// File of the agent's counters and random streams.

@@ -32,6 +32,12 @@ pub enum AgentError {
         /// What went wrong.
         message: String,
     },
+    /// The replay buffer was given data it cannot store.
+    #[error("replay buffer: {message}")]
+    Replay {
+        /// What did not fit.
+        message: String,
+    },
     /// A loss or parameter stopped being finite.
     #[error(
         "{what} is not finite at agent step {step}; the run stops (the last good checkpoint is kept)"

@@ -3,15 +3,18 @@
 
 pub mod agent;
 pub mod checkpoint;
+pub mod dqn;
 mod error;
 pub mod optim;
 pub mod policy;
 pub mod ppo;
 pub mod pqn;
+pub mod replay;
 pub mod returns;
 pub mod rng;
 mod rollout;
 pub mod schedule;
+pub mod target;
 
 pub use agent::{Agent, Report};
 pub use error::AgentError;

@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use hrl_agents::dqn::DqnConfig;
 use hrl_agents::ppo::PpoConfig;
 use hrl_agents::pqn::PqnConfig;
 use hrl_env::{AtariOptions, EnvOptions};
@@ -18,7 +19,16 @@ use hrl_nn::repr::ReprSpec;
 use hrl_nn::torso::{HrPlacement, TorsoConfig, TorsoKind};
 
 /// The presets compiled into the binary: `(name, TOML text)`.
-pub const PRESETS: [(&str, &str); 6] = [
+pub const PRESETS: [(&str, &str); 9] = [
+    (
+        "dqn-minatar",
+        include_str!("../../../configs/dqn-minatar.toml"),
+    ),
+    (
+        "dqn-cartpole",
+        include_str!("../../../configs/dqn-cartpole.toml"),
+    ),
+    ("dqn-atari", include_str!("../../../configs/dqn-atari.toml")),
     (
         "pqn-minatar",
         include_str!("../../../configs/pqn-minatar.toml"),
@@ -40,7 +50,7 @@ pub const PRESETS: [(&str, &str); 6] = [
 ];
 
 /// The algorithms `hrl train` runs.
-pub const ALGOS: [&str; 2] = ["pqn", "ppo"];
+pub const ALGOS: [&str; 3] = ["dqn", "ppo", "pqn"];
 
 /// Errors resolving a config; each names the key or file.
 #[derive(Debug, thiserror::Error)]
@@ -253,6 +263,9 @@ pub struct TrainConfig {
     /// PQN's hyperparameters (with `algo = "pqn"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pqn: Option<PqnConfig>,
+    /// DQN's hyperparameters (with `algo = "dqn"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dqn: Option<DqnConfig>,
     /// PPO's hyperparameters (with `algo = "ppo"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ppo: Option<PpoConfig>,
@@ -421,6 +434,12 @@ impl TrainConfig {
                 .ok_or_else(|| missing("ppo"))?
                 .validate()
                 .map_err(|e| agent_error("ppo", e))?,
+            "dqn" => self
+                .dqn
+                .as_ref()
+                .ok_or_else(|| missing("dqn"))?
+                .validate()
+                .map_err(|e| agent_error("dqn", e))?,
             other => {
                 return Err(value(
                     "algo",
@@ -430,7 +449,7 @@ impl TrainConfig {
         }
         let head_fits = matches!(
             (self.algo.as_str(), self.network.head),
-            ("ppo", Head::ActorCritic { .. }) | ("pqn", Head::Q { .. })
+            ("ppo", Head::ActorCritic { .. }) | ("pqn" | "dqn", Head::Q { .. })
         );
         if !head_fits {
             return Err(value(
@@ -513,6 +532,7 @@ impl TrainConfig {
     pub fn total_timesteps(&self) -> u64 {
         match self.algo.as_str() {
             "ppo" => self.ppo.as_ref().map_or(0, |c| c.total_timesteps),
+            "dqn" => self.dqn.as_ref().map_or(0, |c| c.total_timesteps),
             _ => self.pqn.as_ref().map_or(0, |c| c.total_timesteps),
         }
     }

@@ -1,7 +1,10 @@
-//! Optimisers and gradient transforms that burn lacks: RAdam and clipping by the global norm.
+//! Optimisers and gradient transforms that burn lacks or configures differently: RAdam,
+//! PyTorch's RMSprop and clipping by the global norm.
 
 mod clip;
 mod radam;
+mod rmsprop;
 
 pub use clip::clip_global_norm;
 pub use radam::{RAdam, RAdamConfig, RAdamState};
+pub use rmsprop::TorchRmsPropConfig;

@@ -2,6 +2,7 @@
 
 use burn::tensor::Device;
 use hrl_agents::agent::EnvSetup;
+use hrl_agents::dqn::Dqn;
 use hrl_agents::ppo::Ppo;
 use hrl_agents::pqn::Pqn;
 use hrl_agents::{Agent, AgentError};
@@ -49,6 +50,10 @@ pub fn agent(config: &TrainConfig) -> Result<Box<dyn Agent>, TrainError> {
     let envs = env_setup(config, 0, config.seed);
     let missing = |algo: &'static str| AgentError::config(algo, "missing table");
     Ok(match config.algo.as_str() {
+        "dqn" => {
+            let dqn = config.dqn.clone().ok_or_else(|| missing("dqn"))?;
+            Box::new(Dqn::new(dqn, network, envs, &device, config.seed)?)
+        }
         "ppo" => {
             let ppo = config.ppo.clone().ok_or_else(|| missing("ppo"))?;
             Box::new(Ppo::new(ppo, network, envs, &device, config.seed)?)

@@ -1,0 +1,793 @@
+//! DQN (Mnih et al. 2015) as cleanrl's `dqn_atari.py` runs it.
+//!
+//! Every agent step: ε-greedy actions of the online network, with ε falling linearly from
+//! `start_e` to `end_e` over the first `exploration_fraction * total_timesteps` steps; one step
+//! of every environment; the transitions into the replay buffer, where a finished episode's
+//! next observation is its final one (a truncated step is not terminal and bootstraps from it).
+//! After `learning_starts` steps, every `train_frequency` steps one gradient step on a uniform
+//! minibatch of the MSE (or Huber) loss between `Q(s, a)` and
+//! `r + γ (1 - terminated) max_a' Q_target(s', a')`, and every `target_network_frequency` steps
+//! the target network becomes the online one (τ = 1) or moves towards it by τ.
+//!
+//! Time is counted in agent steps over all environments (on Atari one agent step is
+//! `frame_skip` emulator frames). With `num_envs` = N every vector step takes N agent steps,
+//! numbered `g, g + 1, ..., g + N - 1`; each of them that satisfies cleanrl's conditions
+//! (`g > learning_starts` and `g % train_frequency == 0`, likewise for the target update) does
+//! its gradient step or target update, so N = 1 is cleanrl's loop exactly and larger N keep the
+//! same number of gradient steps per agent step.
+
+use std::path::Path;
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use hrl_env::{FinishedEpisode, VecEnv};
+use hrl_nn::diag::DiagConfig;
+use hrl_nn::network::{NetworkConfig, QNetwork};
+use hrl_nn::probe::{self, ReprDiagnostics};
+
+use crate::AgentError;
+use crate::agent::{Agent, EnvSetup, Report};
+use crate::checkpoint::{self, MODEL_FILE, OPTIMIZER_FILE, REPLAY_FILE, STATE_FILE, TARGET_FILE};
+use crate::optim::{TorchRmsPropConfig, clip_global_norm};
+use crate::policy::Policy;
+use crate::replay::{Batch, Experience, ReplayBuffer};
+use crate::rng::Rng;
+use crate::rollout::{host_floats, host_ints, on_policy_setup, rows_tensor};
+use crate::schedule;
+use crate::target::soft_update;
+
+/// The TD loss.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DqnLoss {
+    /// Mean squared error (cleanrl's `F.mse_loss`).
+    #[default]
+    Mse,
+    /// Mean Huber loss with δ = 1 (PyTorch's `F.smooth_l1_loss`): `x² / 2` for `|x| < 1`,
+    /// `|x| - 1/2` beyond.
+    Huber,
+}
+
+impl DqnLoss {
+    /// The mean loss of the TD errors `diff` (`[batch, 1]`), as a one-element tensor.
+    fn apply(self, diff: Tensor<2>) -> Tensor<1> {
+        match self {
+            DqnLoss::Mse => diff.square().mean(),
+            DqnLoss::Huber => {
+                let abs = diff.abs();
+                let quadratic = abs.clone().clamp_max(1.0);
+                let linear = abs - quadratic.clone();
+                (quadratic.square().mul_scalar(0.5) + linear).mean()
+            }
+        }
+    }
+}
+
+/// The optimiser.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DqnOptimizer {
+    /// Adam with β = (0.9, 0.999) and ε = `adam_epsilon` (cleanrl).
+    #[default]
+    Adam,
+    /// PyTorch's RMSprop with the `rmsprop_*` settings (the MinAtar paper).
+    Rmsprop,
+}
+
+/// DQN's hyperparameters; the defaults are cleanrl's `dqn_atari.py`. Steps are agent steps over
+/// all environments.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DqnConfig {
+    /// Agent steps of the run (`total_timesteps`, 10M).
+    pub total_timesteps: u64,
+    /// Parallel environments (`num_envs`, 1).
+    pub num_envs: usize,
+    /// Replay capacity in transitions, split evenly over the environments (`buffer_size`, 1M).
+    pub buffer_size: usize,
+    /// Learning rate, constant (`learning_rate`, 1e-4).
+    pub learning_rate: f64,
+    /// Discount γ (`gamma`, 0.99).
+    pub gamma: f64,
+    /// Target update rate τ: 1 copies the online network (`tau`, 1.0).
+    pub tau: f64,
+    /// Agent steps between target updates (`target_network_frequency`, 1000).
+    pub target_network_frequency: u64,
+    /// Transitions per gradient step (`batch_size`, 32).
+    pub batch_size: usize,
+    /// Initial exploration rate (`start_e`, 1.0).
+    pub start_e: f64,
+    /// Final exploration rate (`end_e`, 0.01).
+    pub end_e: f64,
+    /// Fraction of `total_timesteps` over which ε falls linearly (`exploration_fraction`, 0.1).
+    pub exploration_fraction: f64,
+    /// Agent steps before learning starts (`learning_starts`, 80,000).
+    pub learning_starts: u64,
+    /// Agent steps per gradient step (`train_frequency`, 4).
+    pub train_frequency: u64,
+    /// The TD loss (`mse`).
+    pub loss: DqnLoss,
+    /// The optimiser (`adam`).
+    pub optimizer: DqnOptimizer,
+    /// Adam's ε (PyTorch's default 1e-8, which cleanrl keeps; burn's own default is 1e-5).
+    pub adam_epsilon: f64,
+    /// RMSprop's decay α of the squared-gradient average (PyTorch default 0.99).
+    pub rmsprop_alpha: f64,
+    /// RMSprop's ε, added outside the square root (PyTorch default 1e-8).
+    pub rmsprop_epsilon: f64,
+    /// Centred RMSprop (PyTorch default false).
+    pub rmsprop_centered: bool,
+    /// RMSprop's momentum; 0 is none (PyTorch default 0).
+    pub rmsprop_momentum: f64,
+    /// Clip gradients to this global L2 norm; none by default (cleanrl does not clip).
+    pub max_grad_norm: Option<f64>,
+    /// Agent steps per [`Agent::advance`] (rounded up to whole vector steps; 1000).
+    pub steps_per_report: u64,
+    /// Write the replay buffer into checkpoints (true; a 1M-transition Atari buffer is ~7 GB).
+    pub checkpoint_replay: bool,
+}
+
+impl Default for DqnConfig {
+    fn default() -> Self {
+        DqnConfig {
+            total_timesteps: 10_000_000,
+            num_envs: 1,
+            buffer_size: 1_000_000,
+            learning_rate: 1e-4,
+            gamma: 0.99,
+            tau: 1.0,
+            target_network_frequency: 1000,
+            batch_size: 32,
+            start_e: 1.0,
+            end_e: 0.01,
+            exploration_fraction: 0.1,
+            learning_starts: 80_000,
+            train_frequency: 4,
+            loss: DqnLoss::Mse,
+            optimizer: DqnOptimizer::Adam,
+            adam_epsilon: 1e-8,
+            rmsprop_alpha: 0.99,
+            rmsprop_epsilon: 1e-8,
+            rmsprop_centered: false,
+            rmsprop_momentum: 0.0,
+            max_grad_norm: None,
+            steps_per_report: 1000,
+            checkpoint_replay: true,
+        }
+    }
+}
+
+impl DqnConfig {
+    /// The MinAtar paper's DQN (Young and Tian 2019), from the constants and the optimiser line
+    /// of kenjyoung/MinAtar `examples/dqn.py`: `BATCH_SIZE` 32, `REPLAY_BUFFER_SIZE` 100,000,
+    /// `TARGET_NETWORK_UPDATE_FREQ` 1000 (counted in policy updates, which happen every frame
+    /// after the replay start, so the same as 1000 frames here), `TRAINING_FREQ` 1,
+    /// `NUM_FRAMES` 5M (MinAtar has no frame skip: frames are agent steps), `REPLAY_START_SIZE`
+    /// 5000 (learning when `t > 5000`), `EPSILON` 1.0 to `END_EPSILON` 0.1 over
+    /// `FIRST_N_FRAMES` 100,000, `STEP_SIZE` 2.5e-4, `GAMMA` 0.99, `f.smooth_l1_loss`, and
+    /// `optim.RMSprop(lr=STEP_SIZE, alpha=SQUARED_GRAD_MOMENTUM (0.95), centered=True,
+    /// eps=MIN_SQUARED_GRAD (0.01))` with PyTorch's default momentum 0: the `GRAD_MOMENTUM`
+    /// 0.95 constant of some versions was never passed to the optimiser, and the author called
+    /// that intentional (MinAtar pull request 37: DQN's "gradient momentum" is the centred
+    /// average's decay, which equals α here).
+    ///
+    /// One difference remains: MinAtar acts uniformly at random for the first 5000 frames and
+    /// starts its ε decay there, so its ε reaches 0.1 at frame 105,000; here ε decays from
+    /// step 0 and reaches 0.1 at step 100,000.
+    pub fn minatar() -> DqnConfig {
+        DqnConfig {
+            total_timesteps: 5_000_000,
+            buffer_size: 100_000,
+            learning_rate: 2.5e-4,
+            target_network_frequency: 1000,
+            batch_size: 32,
+            end_e: 0.1,
+            exploration_fraction: 100_000.0 / 5_000_000.0,
+            learning_starts: 5000,
+            train_frequency: 1,
+            loss: DqnLoss::Huber,
+            optimizer: DqnOptimizer::Rmsprop,
+            rmsprop_alpha: 0.95,
+            rmsprop_epsilon: 0.01,
+            rmsprop_centered: true,
+            rmsprop_momentum: 0.0,
+            ..DqnConfig::default()
+        }
+    }
+
+    /// cleanrl's `dqn.py` classic-control defaults (CartPole-v1): 500k steps, Adam 2.5e-4,
+    /// buffer 10k, target every 500 steps, batch 128, ε 1 to 0.05 over half the run, learning
+    /// from step 10k, a gradient step every 10 steps.
+    pub fn cartpole() -> DqnConfig {
+        DqnConfig {
+            total_timesteps: 500_000,
+            buffer_size: 10_000,
+            learning_rate: 2.5e-4,
+            target_network_frequency: 500,
+            batch_size: 128,
+            end_e: 0.05,
+            exploration_fraction: 0.5,
+            learning_starts: 10_000,
+            train_frequency: 10,
+            ..DqnConfig::default()
+        }
+    }
+
+    /// Agent steps the run takes: whole vector steps of `num_envs`.
+    pub fn total_steps(&self) -> u64 {
+        self.total_timesteps / self.num_envs.max(1) as u64 * self.num_envs as u64
+    }
+
+    /// Checks the values that would make the run impossible; errors name the key.
+    pub fn validate(&self) -> Result<(), AgentError> {
+        for (key, value) in [
+            ("num_envs", self.num_envs as u64),
+            ("buffer_size", self.buffer_size as u64),
+            ("batch_size", self.batch_size as u64),
+            ("target_network_frequency", self.target_network_frequency),
+            ("train_frequency", self.train_frequency),
+            ("steps_per_report", self.steps_per_report),
+        ] {
+            if value == 0 {
+                return Err(AgentError::config(key, "must be positive"));
+            }
+        }
+        if self.buffer_size < self.num_envs {
+            return Err(AgentError::config(
+                "buffer_size",
+                format!("must be at least num_envs = {}", self.num_envs),
+            ));
+        }
+        if self.batch_size > self.buffer_size {
+            return Err(AgentError::config(
+                "batch_size",
+                format!("must not exceed buffer_size = {}", self.buffer_size),
+            ));
+        }
+        if self.learning_starts < self.batch_size as u64 {
+            return Err(AgentError::config(
+                "learning_starts",
+                format!(
+                    "must be at least batch_size = {}, so the first batch has distinct data",
+                    self.batch_size
+                ),
+            ));
+        }
+        if self.total_steps() <= self.learning_starts {
+            return Err(AgentError::config(
+                "total_timesteps",
+                format!(
+                    "must exceed learning_starts = {} (in whole steps of num_envs = {})",
+                    self.learning_starts, self.num_envs
+                ),
+            ));
+        }
+        for (key, value) in [
+            ("gamma", self.gamma),
+            ("start_e", self.start_e),
+            ("end_e", self.end_e),
+            ("exploration_fraction", self.exploration_fraction),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(AgentError::config(key, "must be in [0, 1]"));
+            }
+        }
+        if !(self.tau > 0.0 && self.tau <= 1.0) {
+            return Err(AgentError::config("tau", "must be in (0, 1]"));
+        }
+        for (key, value) in [
+            ("rmsprop_alpha", self.rmsprop_alpha),
+            ("rmsprop_momentum", self.rmsprop_momentum),
+        ] {
+            if !(0.0..1.0).contains(&value) {
+                return Err(AgentError::config(key, "must be in [0, 1)"));
+            }
+        }
+        for (key, value) in [
+            ("learning_rate", self.learning_rate),
+            ("adam_epsilon", self.adam_epsilon),
+            ("rmsprop_epsilon", self.rmsprop_epsilon),
+            ("max_grad_norm", self.max_grad_norm.unwrap_or(1.0)),
+        ] {
+            if !(value > 0.0 && value.is_finite()) {
+                return Err(AgentError::config(key, "must be positive"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The configured optimiser.
+    fn optimizer(&self) -> ModuleOptimizer {
+        match self.optimizer {
+            DqnOptimizer::Adam => AdamConfig::new()
+                .with_epsilon(self.adam_epsilon as f32)
+                .init(),
+            DqnOptimizer::Rmsprop => TorchRmsPropConfig {
+                alpha: self.rmsprop_alpha,
+                epsilon: self.rmsprop_epsilon,
+                centered: self.rmsprop_centered,
+                momentum: self.rmsprop_momentum,
+            }
+            .init(),
+        }
+    }
+}
+
+/// What one gradient step did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GradientStep {
+    /// The minibatch loss.
+    pub loss: f64,
+    /// Mean `Q(s, a)` over the minibatch (cleanrl's `q_values`).
+    pub q_mean: f64,
+    /// Global gradient norm before clipping, when `max_grad_norm` is set.
+    pub grad_norm: Option<f64>,
+}
+
+/// Sums over the gradient steps of one [`Agent::advance`].
+#[derive(Default)]
+struct Chunk {
+    loss: f64,
+    q_mean: f64,
+    grad_norm: f64,
+    gradient_steps: usize,
+    epsilon: f64,
+    episodes: Vec<FinishedEpisode>,
+}
+
+impl Chunk {
+    fn add(&mut self, step: GradientStep) {
+        self.loss += step.loss;
+        self.q_mean += step.q_mean;
+        self.grad_norm += step.grad_norm.unwrap_or(0.0);
+        self.gradient_steps += 1;
+    }
+
+    /// The mean of a sum over the gradient steps, if there were any.
+    fn mean(&self, sum: f64) -> Option<f64> {
+        (self.gradient_steps > 0).then(|| sum / self.gradient_steps as f64)
+    }
+}
+
+/// The DQN agent: its environments, online and target networks, optimiser and replay buffer.
+pub struct Dqn {
+    config: DqnConfig,
+    network: NetworkConfig,
+    envs: VecEnv<f32>,
+    /// The online network, on the autodiff device.
+    model: QNetwork,
+    /// `model.valid()`, refreshed after every gradient step, to act with.
+    policy: QNetwork,
+    /// The target network, on the plain device.
+    target: QNetwork,
+    optimizer: ModuleOptimizer,
+    /// The autodiff device training runs on.
+    device: Device,
+    /// The plain device acting and the TD targets run on.
+    inner_device: Device,
+    rng: Rng,
+    probe_seed: u64,
+    replay: ReplayBuffer,
+    batch: Batch,
+    obs_len: usize,
+    /// `[num_envs, obs_len]` observations the current actions were chosen on.
+    obs: Vec<f32>,
+    /// `[num_envs]` actions of the current step.
+    actions: Vec<usize>,
+    /// `[num_envs]` whether the current action was drawn at random.
+    explore: Vec<bool>,
+    steps_done: u64,
+    gradient_steps: u64,
+    /// Agent step from which learning may resume after a load without the replay buffer.
+    refilled_at: u64,
+}
+
+/// What a DQN checkpoint stores besides the networks, optimiser and replay buffer.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct DqnState {
+    steps_done: u64,
+    gradient_steps: u64,
+    rng: Rng,
+}
+
+impl Dqn {
+    /// Builds the agent: `config.num_envs` environments of `envs` (its `num_envs` is ignored)
+    /// with Atari's options `atari` (leave them at their defaults for other environments, which
+    /// refuse them), the Q-network of `network` fitted to their observations and actions, and a
+    /// replay buffer storing observations in the environment's native element type. `device`
+    /// is the plain device; training runs on its autodiff form.
+    pub fn new(
+        config: DqnConfig,
+        network: NetworkConfig,
+        envs: EnvSetup,
+        device: &Device,
+        seed: u64,
+    ) -> Result<Dqn, AgentError> {
+        config.validate()?;
+        let (envs, network, train_device) =
+            on_policy_setup(network, &envs, config.num_envs, device, seed)?;
+        let model = network.init_q(&train_device)?;
+        let spec = envs.spec();
+        let obs_len = spec.observation_len();
+        let replay = ReplayBuffer::for_env(spec, config.buffer_size, config.num_envs)?;
+        let n = config.num_envs;
+        Ok(Dqn {
+            optimizer: config.optimizer(),
+            policy: model.valid(),
+            target: model.valid(),
+            model,
+            network,
+            envs,
+            device: train_device,
+            inner_device: device.clone(),
+            rng: Rng::new(seed ^ 0x4451_4e5f_5247),
+            probe_seed: seed ^ 0x0050_524f_4245,
+            replay,
+            batch: Batch::new(config.batch_size, obs_len),
+            obs_len,
+            obs: vec![0.0; n * obs_len],
+            actions: vec![0; n],
+            explore: vec![false; n],
+            steps_done: 0,
+            gradient_steps: 0,
+            refilled_at: 0,
+            config,
+        })
+    }
+
+    /// The hyperparameters.
+    pub fn config(&self) -> &DqnConfig {
+        &self.config
+    }
+
+    /// The online network.
+    pub fn model(&self) -> &QNetwork {
+        &self.model
+    }
+
+    /// The target network.
+    pub fn target(&self) -> &QNetwork {
+        &self.target
+    }
+
+    /// The replay buffer.
+    pub fn replay(&self) -> &ReplayBuffer {
+        &self.replay
+    }
+
+    /// Agent steps taken so far, over all environments.
+    pub fn steps_done(&self) -> u64 {
+        self.steps_done
+    }
+
+    /// Gradient steps taken so far.
+    pub fn gradient_steps(&self) -> u64 {
+        self.gradient_steps
+    }
+
+    /// ε at the current agent step (cleanrl's `linear_schedule`).
+    pub fn epsilon(&self) -> f64 {
+        let c = &self.config;
+        let duration = c.exploration_fraction * c.total_timesteps as f64;
+        schedule::linear(c.start_e, c.end_e, duration, self.steps_done as f64)
+    }
+
+    /// One agent step of every environment, then the gradient steps and target updates that
+    /// fall due.
+    fn step(&mut self, chunk: &mut Chunk) -> Result<(), AgentError> {
+        let epsilon = self.epsilon();
+        chunk.epsilon = epsilon;
+        self.obs.copy_from_slice(self.envs.observations());
+        self.act(epsilon);
+        self.envs.step(&self.actions)?;
+        self.store_transitions()?;
+        chunk
+            .episodes
+            .extend_from_slice(self.envs.finished_episodes());
+        let first = self.steps_done;
+        self.steps_done += self.config.num_envs as u64;
+        for global_step in first..self.steps_done {
+            if global_step <= self.config.learning_starts || global_step < self.refilled_at {
+                continue;
+            }
+            if global_step.is_multiple_of(self.config.train_frequency) {
+                chunk.add(self.learn()?);
+            }
+            if global_step.is_multiple_of(self.config.target_network_frequency) {
+                self.update_target();
+            }
+        }
+        Ok(())
+    }
+
+    /// ε-greedy actions on `self.obs`; the network runs only if some environment acts greedily.
+    fn act(&mut self, epsilon: f64) {
+        let num_actions = self.network.num_actions;
+        for (action, explore) in self.actions.iter_mut().zip(self.explore.iter_mut()) {
+            *explore = self.rng.uniform() < epsilon;
+            if *explore {
+                *action = self.rng.below(num_actions);
+            }
+        }
+        if self.explore.iter().all(|&explore| explore) {
+            return;
+        }
+        let rows = self.config.num_envs;
+        let obs = rows_tensor(&self.obs, rows, self.obs_len, &self.inner_device);
+        let greedy = host_ints(self.policy.forward(obs).argmax(1));
+        for ((action, &explore), best) in self.actions.iter_mut().zip(&self.explore).zip(greedy) {
+            if !explore {
+                *action = best as usize;
+            }
+        }
+    }
+
+    /// Pushes every environment's transition of the step just taken.
+    fn store_transitions(&mut self) -> Result<(), AgentError> {
+        let len = self.obs_len;
+        for env in 0..self.config.num_envs {
+            let row = env * len..(env + 1) * len;
+            let terminated = self.envs.terminated()[env];
+            let truncated = self.envs.truncated()[env];
+            // Crucial step easy to overlook: a finished episode's next observation is its final
+            // one; `observations()` already holds the next episode's first.
+            let next_obs = if terminated || truncated {
+                &self.envs.final_observations()[row.clone()]
+            } else {
+                &self.envs.observations()[row.clone()]
+            };
+            let experience = Experience {
+                obs: &self.obs[row],
+                action: self.actions[env],
+                reward: self.envs.rewards()[env],
+                terminated,
+                truncated,
+                next_obs,
+            };
+            self.replay.push(env, &experience)?;
+        }
+        Ok(())
+    }
+
+    /// One gradient step on a minibatch drawn uniformly from the replay buffer.
+    pub fn learn(&mut self) -> Result<GradientStep, AgentError> {
+        if !self.replay.sample(&mut self.rng, &mut self.batch) {
+            return Err(AgentError::Replay {
+                message: "no transition to learn from yet".into(),
+            });
+        }
+        let (rows, len) = (self.batch.len(), self.obs_len);
+        let td_target = self.td_target();
+        let obs = rows_tensor(&self.batch.observations, rows, len, &self.device);
+        let actions = TensorData::new(self.batch.actions.clone(), [rows, 1]);
+        let actions = Tensor::<2, Int>::from_data(actions, &self.device);
+        let q = self.model.forward(obs).gather(1, actions);
+        let loss = self.config.loss.apply(q.clone() - td_target.autodiff());
+        let reported = Tensor::cat(vec![loss.clone().inner(), q.inner().mean()], 0);
+        let reported = host_floats(reported.reshape([1, 2]));
+        let (loss_value, q_mean) = (f64::from(reported[0]), f64::from(reported[1]));
+        if !loss_value.is_finite() {
+            return Err(AgentError::NonFinite {
+                what: "DQN loss",
+                step: self.steps_done,
+            });
+        }
+        let mut grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        let grad_norm = self
+            .config
+            .max_grad_norm
+            .map(|max_norm| clip_global_norm(&self.model, &mut grads, max_norm));
+        let model = self.model.clone();
+        self.model = self.optimizer.step(self.config.learning_rate, model, grads);
+        self.policy = self.model.valid();
+        self.gradient_steps += 1;
+        Ok(GradientStep {
+            loss: loss_value,
+            q_mean,
+            grad_norm,
+        })
+    }
+
+    /// `r + γ (1 - terminated) max_a' Q_target(s', a')` of the sampled batch, `[batch, 1]` on the
+    /// plain device (no gradient flows into it).
+    fn td_target(&self) -> Tensor<2> {
+        let (rows, device) = (self.batch.len(), &self.inner_device);
+        let next_obs = rows_tensor(&self.batch.next_observations, rows, self.obs_len, device);
+        let next_q = self.target.forward(next_obs).max_dim(1);
+        let rewards = rows_tensor(&self.batch.rewards, rows, 1, device);
+        let not_terminal = rows_tensor(&self.batch.terminated, rows, 1, device)
+            .neg()
+            .add_scalar(1.0);
+        rewards + (next_q * not_terminal).mul_scalar(self.config.gamma)
+    }
+
+    /// Copies the online network into the target (τ = 1) or moves the target towards it by τ.
+    fn update_target(&mut self) {
+        self.target = if self.config.tau >= 1.0 {
+            self.model.valid()
+        } else {
+            soft_update(self.target.clone(), &self.model, self.config.tau)
+        };
+    }
+
+    /// Representation diagnostics on up to `probe_size` distinct replay states, spread over the
+    /// buffer and drawn with a fixed seed (the environments' current observations while the
+    /// buffer is empty).
+    pub fn probe(
+        &self,
+        probe_size: usize,
+        config: &DiagConfig,
+    ) -> Result<ReprDiagnostics, AgentError> {
+        let ids = self
+            .replay
+            .stratified_ids(&mut Rng::new(self.probe_seed), probe_size);
+        let (obs, rows) = if ids.is_empty() {
+            (self.envs.observations().to_vec(), self.config.num_envs)
+        } else {
+            let mut obs = vec![0.0; ids.len() * self.obs_len];
+            let mut next_obs = vec![0.0; self.obs_len];
+            for (row, &id) in obs.chunks_exact_mut(self.obs_len).zip(&ids) {
+                self.replay.get(id, row, &mut next_obs);
+            }
+            (obs, ids.len())
+        };
+        let repr =
+            self.policy
+                .torso
+                .forward(rows_tensor(&obs, rows, self.obs_len, &self.inner_device));
+        Ok(probe::diagnose_repr(
+            &repr,
+            self.network.torso.repr.branches,
+            config,
+        )?)
+    }
+}
+
+impl Agent for Dqn {
+    fn algo(&self) -> &'static str {
+        "dqn"
+    }
+
+    fn network(&self) -> &NetworkConfig {
+        &self.network
+    }
+
+    fn total_steps(&self) -> u64 {
+        self.config.total_steps()
+    }
+
+    fn steps_done(&self) -> u64 {
+        self.steps_done
+    }
+
+    /// Takes `steps_per_report` agent steps (fewer at the end of the run); the loss, gradient
+    /// norm and `q_values` are means over the gradient steps taken, ε is the last step's.
+    fn advance(&mut self) -> Result<Report, AgentError> {
+        let end = (self.steps_done + self.config.steps_per_report).min(self.total_steps());
+        let mut chunk = Chunk {
+            epsilon: self.epsilon(),
+            ..Chunk::default()
+        };
+        while self.steps_done < end {
+            self.step(&mut chunk)?;
+        }
+        let mut extra = vec![
+            ("gradient_steps", self.gradient_steps as f64),
+            ("replay_size", self.replay.len() as f64),
+        ];
+        if let Some(q_mean) = chunk.mean(chunk.q_mean) {
+            extra.push(("q_values", q_mean));
+        }
+        Ok(Report {
+            loss: chunk.mean(chunk.loss),
+            grad_norm: self
+                .config
+                .max_grad_norm
+                .and_then(|_| chunk.mean(chunk.grad_norm)),
+            epsilon: Some(chunk.epsilon),
+            learning_rate: self.config.learning_rate,
+            episodes: chunk.episodes,
+            extra,
+        })
+    }
+
+    fn extra_columns(&self) -> &'static [&'static str] {
+        &["gradient_steps", "replay_size", "q_values"]
+    }
+
+    fn probe(&self, probe_size: usize, config: &DiagConfig) -> Result<ReprDiagnostics, AgentError> {
+        Dqn::probe(self, probe_size, config)
+    }
+
+    fn policy(&self) -> Policy {
+        Policy::Greedy(self.model.valid())
+    }
+
+    /// Writes the online and target networks, the optimiser, the environments' state, the
+    /// counters and random stream, and with `checkpoint_replay` the replay buffer
+    /// ([`REPLAY_FILE`]).
+    fn save(&self, dir: &Path) -> Result<(), AgentError> {
+        checkpoint::save_module(&self.model, &dir.join(MODEL_FILE))?;
+        checkpoint::save_module(&self.target, &dir.join(TARGET_FILE))?;
+        checkpoint::save_optimizer(&self.optimizer, &dir.join(OPTIMIZER_FILE))?;
+        checkpoint::save_envs(&self.envs, dir)?;
+        if self.config.checkpoint_replay {
+            self.replay.save(&dir.join(REPLAY_FILE))?;
+        }
+        let state = DqnState {
+            steps_done: self.steps_done,
+            gradient_steps: self.gradient_steps,
+            rng: self.rng.clone(),
+        };
+        checkpoint::save_json(&state, &dir.join(STATE_FILE))
+    }
+
+    /// Restores what [`save`](Agent::save) wrote. Without `checkpoint_replay` the buffer starts
+    /// empty and learning pauses for `learning_starts` agent steps while it refills.
+    fn load(&mut self, dir: &Path) -> Result<(), AgentError> {
+        self.model = checkpoint::load_module(self.model.clone(), &dir.join(MODEL_FILE))?;
+        self.target = checkpoint::load_module(self.target.clone(), &dir.join(TARGET_FILE))?;
+        self.optimizer =
+            checkpoint::load_optimizer(self.optimizer.clone(), &dir.join(OPTIMIZER_FILE))?;
+        checkpoint::load_envs(&mut self.envs, dir)?;
+        let state: DqnState = checkpoint::load_json(&dir.join(STATE_FILE))?;
+        self.steps_done = state.steps_done;
+        self.gradient_steps = state.gradient_steps;
+        self.rng = state.rng;
+        self.policy = self.model.valid();
+        if self.config.checkpoint_replay {
+            let path = dir.join(REPLAY_FILE);
+            if !path.is_file() {
+                return Err(AgentError::Checkpoint {
+                    path,
+                    message: "file not found; was the checkpoint written with \
+                              checkpoint_replay = false?"
+                        .into(),
+                });
+            }
+            self.replay.load(&path)?;
+            self.refilled_at = 0;
+        } else {
+            self.replay.clear();
+            self.refilled_at = self.steps_done + self.config.learning_starts;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loss_and_grad(loss: DqnLoss, diffs: [f32; 4]) -> (f32, Vec<f32>) {
+        let device = Device::flex().autodiff();
+        let diff =
+            Tensor::<2>::from_data(TensorData::new(diffs.to_vec(), [4, 1]), &device).require_grad();
+        let value = loss.apply(diff.clone());
+        let grads = value.backward();
+        let grad = diff.grad(&grads).unwrap();
+        (
+            value.into_scalar::<f32>(),
+            grad.into_data().iter::<f32>().collect(),
+        )
+    }
+
+    #[test]
+    fn huber_is_smooth_l1_with_delta_one_and_mse_is_the_mean_square() {
+        let diffs = [0.5, -0.2, 3.0, -2.0];
+        let (huber, grad) = loss_and_grad(DqnLoss::Huber, diffs);
+        // 0.5 * 0.25, 0.5 * 0.04, 3 - 0.5, 2 - 0.5, averaged.
+        let expected = (0.125 + 0.02 + 2.5 + 1.5) / 4.0;
+        assert!((huber - expected).abs() < 1e-6, "{huber} vs {expected}");
+        let expected_grad = [0.5 / 4.0, -0.2 / 4.0, 1.0 / 4.0, -1.0 / 4.0];
+        for (g, e) in grad.iter().zip(expected_grad) {
+            assert!((g - e).abs() < 1e-6, "{grad:?}");
+        }
+        let (mse, grad) = loss_and_grad(DqnLoss::Mse, diffs);
+        assert!((mse - (0.25 + 0.04 + 9.0 + 4.0) / 4.0).abs() < 1e-6);
+        for (g, d) in grad.iter().zip(diffs) {
+            assert!((g - 2.0 * d / 4.0).abs() < 1e-6, "{grad:?}");
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! Reliability of `hrl train` through the real binary: a run killed with `kill -9` or stopped
+//! with Ctrl-C and then resumed writes exactly the metrics and episodes of a run that was never
+//! interrupted (all three algorithms), and a diverging run stops with a clear error keeping its
+//! last good checkpoint.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn hrl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hrl"))
+        .args(args)
+        .output()
+        .expect("the hrl binary runs")
+}
+
+fn spawn(args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_hrl"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the hrl binary starts")
+}
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hrl-resume-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// A file's lines without the timing columns (`sps`, `wall_time`), which differ between runs.
+fn without_timing(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let keep: Vec<usize> = (0..header.len())
+        .filter(|&i| header[i] != "sps" && header[i] != "wall_time")
+        .collect();
+    std::iter::once(header.join(","))
+        .chain(lines.map(str::to_string))
+        .map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            keep.iter()
+                .map(|&i| fields[i])
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect()
+}
+
+fn checkpoint_count(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join("checkpoints")).map_or(0, |entries| {
+        entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("step-"))
+            .count()
+    })
+}
+
+/// Waits until `dir` has a checkpoint and the child is still running; false if it finished.
+fn wait_for_checkpoint(child: &mut Child, dir: &Path) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        if checkpoint_count(dir) > 0 {
+            return true;
+        }
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("no checkpoint in {} after 120 s", dir.display());
+}
+
+fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Trains `args` once straight through and once interrupted by `signal` after its first
+/// checkpoint and resumed; the two folders must hold the same metrics and episodes.
+fn interrupted_run_equals_straight_run(name: &str, args: &[&str], signal: &str) {
+    let straight = fresh_dir(&format!("{name}-straight"));
+    let mut full = vec!["train", "--out", straight.to_str().unwrap()];
+    full.extend_from_slice(args);
+    assert_success(&hrl(&full));
+
+    let interrupted = fresh_dir(&format!("{name}-interrupted"));
+    let mut full = vec!["train", "--out", interrupted.to_str().unwrap()];
+    full.extend_from_slice(args);
+    let mut child = spawn(&full);
+    assert!(
+        wait_for_checkpoint(&mut child, &interrupted),
+        "{name}: the run finished before it could be interrupted; give it more steps"
+    );
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(
+        !exit.success(),
+        "{name}: the interrupted run must not exit 0"
+    );
+    assert!(
+        !interrupted.join("summary.json").exists(),
+        "{name}: an interrupted run is not complete"
+    );
+    if signal == "-INT" {
+        assert_eq!(exit.code(), Some(130), "{name}: Ctrl-C exits with 130");
+    }
+    let resumed = hrl(&["train", "--resume", interrupted.to_str().unwrap()]);
+    assert_success(&resumed);
+    for file in ["metrics.csv", "episodes.csv"] {
+        assert_eq!(
+            without_timing(&interrupted.join(file)),
+            without_timing(&straight.join(file)),
+            "{name}: {file} after resume differs from the uninterrupted run"
+        );
+    }
+    let again = hrl(&["train", "--resume", interrupted.to_str().unwrap()]);
+    assert_success(&again);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already complete"));
+    let _ = std::fs::remove_dir_all(&straight);
+    let _ = std::fs::remove_dir_all(&interrupted);
+}
+
+#[test]
+fn pqn_resumes_exactly_after_kill_9() {
+    interrupted_run_equals_straight_run(
+        "pqn",
+        &[
+            "--algo",
+            "pqn",
+            "--env",
+            "minatar/breakout",
+            "--repr",
+            "hr-tanh",
+            "--steps",
+            "131072",
+            "--set",
+            "checkpoint.points=16",
+        ],
+        "-9",
+    );
+}
+
+#[test]
+fn ppo_resumes_exactly_after_ctrl_c() {
+    interrupted_run_equals_straight_run(
+        "ppo",
+        &[
+            "--algo",
+            "ppo",
+            "--env",
+            "minatar/asterix",
+            "--steps",
+            "40960",
+            "--set",
+            "checkpoint.points=20",
+        ],
+        "-INT",
+    );
+}
+
+#[test]
+fn dqn_resumes_exactly_after_kill_9_with_its_replay() {
+    interrupted_run_equals_straight_run(
+        "dqn",
+        &[
+            "--algo",
+            "dqn",
+            "--env",
+            "minatar/breakout",
+            "--steps",
+            "20000",
+            "--set",
+            "dqn.learning_starts=1000",
+            "--set",
+            "checkpoint.points=20",
+        ],
+        "-9",
+    );
+}
+
+#[test]
+fn a_diverging_run_stops_with_a_clear_error_and_keeps_its_checkpoints() {
+    let dir = fresh_dir("diverge");
+    let out = hrl(&[
+        "train",
+        "--algo",
+        "dqn",
+        "--env",
+        "cartpole",
+        "--set",
+        "dqn.learning_rate=1e6",
+        "--set",
+        "checkpoint.points=80",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not finite") && stderr.contains("last good checkpoint"),
+        "{stderr}"
+    );
+    assert!(checkpoint_count(&dir) > 0, "the checkpoints before it stay");
+    assert!(!dir.join("summary.json").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
