@@ -22,6 +22,8 @@ enum Command {
     Diagnose(cmd::diagnose::DiagnoseArgs),
     /// Train an agent (PQN, PPO) into a run folder, or resume one.
     Train(cmd::train::TrainArgs),
+    /// Play episodes with a trained run's network (and record one as a GIF).
+    Eval(cmd::eval::EvalArgs),
     /// Shallow networks fitting a 1-D target (the paper's expressivity figure).
     Toy(cmd::toy::ToyArgs),
     /// Environments: traces for parity checks.
@@ -61,6 +63,7 @@ fn run() -> anyhow::Result<()> {
         Command::Diagnose(args) => cmd::diagnose::run(args),
         Command::Toy(args) => cmd::toy::run(args),
         Command::Train(args) => cmd::train::run(args),
+        Command::Eval(args) => cmd::eval::run(args),
         Command::Env(args) => cmd::env::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Sweep(args) => cmd::sweep::run(args),

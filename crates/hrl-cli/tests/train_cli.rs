@@ -149,3 +149,62 @@ fn config_errors_name_the_key_and_start_nothing() {
         );
     }
 }
+
+#[test]
+fn eval_plays_a_trained_checkpoint_and_records_a_gif() {
+    let dir = fresh_dir("eval");
+    let out = hrl(&[
+        "train",
+        "--env",
+        "minatar/breakout",
+        "--steps",
+        "16384",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let gif = dir.join("episode.gif");
+    let out = hrl(&[
+        "eval",
+        dir.to_str().unwrap(),
+        "--episodes",
+        "3",
+        "--json",
+        "--record",
+        gif.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["step"], 16384);
+    assert_eq!(report["scores"].as_array().unwrap().len(), 3);
+    let lengths = report["lengths"].as_array().unwrap();
+    assert!(lengths.iter().all(|l| l.as_u64().unwrap() > 0));
+    let bytes = std::fs::read(&gif).unwrap();
+    assert_eq!(&bytes[..6], b"GIF89a");
+
+    // The same seed plays the same episodes.
+    let again = hrl(&["eval", dir.to_str().unwrap(), "--episodes", "3", "--json"]);
+    let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(again["scores"], report["scores"]);
+
+    for (args, expected) in [
+        (vec!["--checkpoint", "7"], "no checkpoint of step 7"),
+        (vec!["--epsilon", "2"], "--epsilon must be in [0, 1]"),
+    ] {
+        let mut full = vec!["eval", dir.to_str().unwrap()];
+        full.extend(args.iter().copied());
+        let out = hrl(&full);
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

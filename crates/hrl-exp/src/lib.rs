@@ -2,11 +2,13 @@
 //! and reports.
 
 pub mod atomic;
+pub mod evaluate;
 pub mod features_csv;
 pub mod file_tail;
 pub mod metrics;
 pub mod plot;
 pub mod random_baseline;
+pub mod recording;
 pub mod report;
 pub mod run_dir;
 pub mod stats;

@@ -155,3 +155,35 @@ fn resumed_metrics_log_shows_each_step_once_in_tensorboard() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn tensorboard_reads_a_training_run_folder_as_its_metrics_csv() {
+    let Some(python) = python_with_tensorboard() else {
+        return;
+    };
+    use hrl_exp::metrics::Table;
+    use hrl_exp::train_config::{Overrides, TrainConfig};
+    let dir = temp_dir("run");
+    let run = dir.join("run");
+    let config = TrainConfig::resolve(&Overrides {
+        env: Some("cartpole".into()),
+        steps: Some(10_240),
+        ..Overrides::default()
+    })
+    .unwrap();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    hrl_exp::train::train(&config, &run, &stop).unwrap();
+    let read = read_with_tensorboard(&python, &run);
+    let table = Table::read(&run.join("metrics.csv")).unwrap();
+    let steps = table.column("step").unwrap();
+    for tag in ["loss", "episodic_return", "srank", "epsilon"] {
+        let expected: Vec<(i64, f32)> = steps
+            .iter()
+            .zip(table.column(tag).unwrap())
+            .filter_map(|(step, value)| Some(((*step)? as i64, value? as f32)))
+            .collect();
+        assert!(!expected.is_empty(), "{tag} has values");
+        assert_eq!(points(&read, tag), expected, "{tag}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -4,6 +4,7 @@ pub mod baseline;
 pub mod bench;
 pub mod diagnose;
 pub mod env;
+pub mod eval;
 pub mod model;
 pub mod report;
 pub mod sweep;
