@@ -124,7 +124,7 @@ pub fn evaluate_run(dir: &Path, options: &EvalOptions) -> Result<EvalReport, Eva
         recorder.push(&envs.observations()[..obs_len]);
     }
     let mut first_done = false;
-    let mut rng = Rng::new(options.seed ^ 0x4556_414c_5255_4e);
+    let mut rng = Rng::new(options.seed ^ 0x0045_5641_4c52_554e);
     let episodes = policy::evaluate(
         &policy,
         &mut envs,
