@@ -105,3 +105,33 @@ pub fn load_envs<T: ObsElement>(envs: &mut VecEnv<T>, dir: &Path) -> Result<(), 
     let bytes = std::fs::read(&path).map_err(|e| error(&path, e))?;
     envs.restore_state(&bytes).map_err(|e| error(&path, e))
 }
+
+/// Writes what every agent has: its network, optimiser state, environments and `state` (its
+/// counters and random streams).
+pub fn save_agent<M: Module, T: ObsElement, S: Serialize>(
+    dir: &Path,
+    model: &M,
+    optimizer: &ModuleOptimizer,
+    envs: &VecEnv<T>,
+    state: &S,
+) -> Result<(), AgentError> {
+    save_module(model, &dir.join(MODEL_FILE))?;
+    save_optimizer(optimizer, &dir.join(OPTIMIZER_FILE))?;
+    save_envs(envs, dir)?;
+    save_json(state, &dir.join(STATE_FILE))
+}
+
+/// Reads back what [`save_agent`] wrote: the network and optimiser loaded into `model` and
+/// `optimizer`, the environments restored in place, and the agent's state.
+pub fn load_agent<M: Module, T: ObsElement, S: DeserializeOwned>(
+    dir: &Path,
+    model: M,
+    optimizer: ModuleOptimizer,
+    envs: &mut VecEnv<T>,
+) -> Result<(M, ModuleOptimizer, S), AgentError> {
+    let model = load_module(model, &dir.join(MODEL_FILE))?;
+    let optimizer = load_optimizer(optimizer, &dir.join(OPTIMIZER_FILE))?;
+    load_envs(envs, dir)?;
+    let state = load_json(&dir.join(STATE_FILE))?;
+    Ok((model, optimizer, state))
+}

@@ -28,7 +28,7 @@ use hrl_nn::probe::{self, ReprDiagnostics};
 
 use crate::AgentError;
 use crate::agent::{Agent, EnvSetup, Report};
-use crate::checkpoint::{self, MODEL_FILE, OPTIMIZER_FILE, REPLAY_FILE, STATE_FILE, TARGET_FILE};
+use crate::checkpoint::{self, REPLAY_FILE, TARGET_FILE};
 use crate::optim::{TorchRmsPropConfig, clip_global_norm};
 use crate::policy::Policy;
 use crate::replay::{Batch, Experience, ReplayBuffer};
@@ -708,10 +708,7 @@ impl Agent for Dqn {
     /// counters and random stream, and with `checkpoint_replay` the replay buffer
     /// ([`REPLAY_FILE`]).
     fn save(&self, dir: &Path) -> Result<(), AgentError> {
-        checkpoint::save_module(&self.model, &dir.join(MODEL_FILE))?;
         checkpoint::save_module(&self.target, &dir.join(TARGET_FILE))?;
-        checkpoint::save_optimizer(&self.optimizer, &dir.join(OPTIMIZER_FILE))?;
-        checkpoint::save_envs(&self.envs, dir)?;
         if self.config.checkpoint_replay {
             self.replay.save(&dir.join(REPLAY_FILE))?;
         }
@@ -720,18 +717,21 @@ impl Agent for Dqn {
             gradient_steps: self.gradient_steps,
             rng: self.rng.clone(),
         };
-        checkpoint::save_json(&state, &dir.join(STATE_FILE))
+        checkpoint::save_agent(dir, &self.model, &self.optimizer, &self.envs, &state)
     }
 
     /// Restores what [`save`](Agent::save) wrote. Without `checkpoint_replay` the buffer starts
     /// empty and learning pauses for `learning_starts` agent steps while it refills.
     fn load(&mut self, dir: &Path) -> Result<(), AgentError> {
-        self.model = checkpoint::load_module(self.model.clone(), &dir.join(MODEL_FILE))?;
+        let (model, optimizer, state): (_, _, DqnState) = checkpoint::load_agent(
+            dir,
+            self.model.clone(),
+            self.optimizer.clone(),
+            &mut self.envs,
+        )?;
+        self.model = model;
+        self.optimizer = optimizer;
         self.target = checkpoint::load_module(self.target.clone(), &dir.join(TARGET_FILE))?;
-        self.optimizer =
-            checkpoint::load_optimizer(self.optimizer.clone(), &dir.join(OPTIMIZER_FILE))?;
-        checkpoint::load_envs(&mut self.envs, dir)?;
-        let state: DqnState = checkpoint::load_json(&dir.join(STATE_FILE))?;
         self.steps_done = state.steps_done;
         self.gradient_steps = state.gradient_steps;
         self.rng = state.rng;

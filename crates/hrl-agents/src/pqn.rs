@@ -19,7 +19,7 @@ use hrl_nn::probe::{self, ReprDiagnostics};
 
 use crate::AgentError;
 use crate::agent::{Agent, EnvSetup, Report};
-use crate::checkpoint::{self, MODEL_FILE, OPTIMIZER_FILE, STATE_FILE};
+use crate::checkpoint;
 use crate::optim::{RAdamConfig, clip_global_norm};
 use crate::policy::Policy;
 use crate::returns;
@@ -433,22 +433,22 @@ impl Agent for Pqn {
     }
 
     fn save(&self, dir: &Path) -> Result<(), AgentError> {
-        checkpoint::save_module(&self.model, &dir.join(MODEL_FILE))?;
-        checkpoint::save_optimizer(&self.optimizer, &dir.join(OPTIMIZER_FILE))?;
-        checkpoint::save_envs(&self.envs, dir)?;
         let state = PqnState {
             updates_done: self.updates_done,
             rng: self.rng.clone(),
         };
-        checkpoint::save_json(&state, &dir.join(STATE_FILE))
+        checkpoint::save_agent(dir, &self.model, &self.optimizer, &self.envs, &state)
     }
 
     fn load(&mut self, dir: &Path) -> Result<(), AgentError> {
-        self.model = checkpoint::load_module(self.model.clone(), &dir.join(MODEL_FILE))?;
-        self.optimizer =
-            checkpoint::load_optimizer(self.optimizer.clone(), &dir.join(OPTIMIZER_FILE))?;
-        checkpoint::load_envs(&mut self.envs, dir)?;
-        let state: PqnState = checkpoint::load_json(&dir.join(STATE_FILE))?;
+        let (model, optimizer, state): (_, _, PqnState) = checkpoint::load_agent(
+            dir,
+            self.model.clone(),
+            self.optimizer.clone(),
+            &mut self.envs,
+        )?;
+        self.model = model;
+        self.optimizer = optimizer;
         self.updates_done = state.updates_done;
         self.rng = state.rng;
         Ok(())
