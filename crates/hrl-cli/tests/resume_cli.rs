@@ -142,7 +142,7 @@ fn pqn_resumes_exactly_after_kill_9() {
             "--repr",
             "hr-tanh",
             "--steps",
-            "131072",
+            "65536",
             "--set",
             "checkpoint.points=16",
         ],
