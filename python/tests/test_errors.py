@@ -104,3 +104,13 @@ def test_every_option_name_is_accepted_somewhere():
     atari = {k: v for k, v in values.items() if k != "difficulty_ramping"}
     envs = hadamard_rl.make_vec("atari/pong", 1, **atari)
     assert envs.single_observation_space.shape == (2, 64, 64)
+
+
+def test_read_only_output_arrays_are_an_error_not_a_crash():
+    envs = hadamard_rl.make_vec("minatar/breakout", 2)
+    observations, _ = envs.reset()
+    observations.flags.writeable = False
+    with pytest.raises(ValueError, match="output arrays must stay writeable"):
+        envs.step([0, 0])
+    observations.flags.writeable = True
+    envs.step([0, 0])

@@ -64,8 +64,8 @@ fn new_observation<'py, T: ObsElement + Element>(
 ) -> Result<Bound<'py, PyArrayDyn<T>>, Error> {
     let array = PyArrayDyn::<T>::zeros(py, IxDyn(&env.spec().observation_shape), false);
     {
-        let mut view = array.try_readwrite().map_err(|_| Error::Busy)?;
-        T::observe(env, view.as_slice_mut().map_err(|_| Error::Busy)?)?;
+        let mut view = array.try_readwrite()?;
+        T::observe(env, view.as_slice_mut()?)?;
     }
     Ok(array)
 }
@@ -162,8 +162,8 @@ impl Env {
         };
         let array = PyArrayDyn::<u8>::zeros(py, IxDyn(&[SCREEN_HEIGHT, SCREEN_WIDTH, 3]), false);
         {
-            let mut view = array.try_readwrite().map_err(|_| Error::Busy)?;
-            atari.screen_rgb(view.as_slice_mut().map_err(|_| Error::Busy)?)?;
+            let mut view = array.try_readwrite()?;
+            atari.screen_rgb(view.as_slice_mut()?)?;
         }
         Ok(array.into_any())
     }

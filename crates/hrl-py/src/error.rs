@@ -46,6 +46,9 @@ pub enum Error {
     /// Rendering asked of an environment without a screen.
     #[error("environment `{0}` has no screen to render; only Atari environments render")]
     NoScreen(String),
+    /// One of the environment's output arrays was made read-only or reshaped in place.
+    #[error("the environment's output arrays must stay writeable and contiguous: {0}")]
+    Buffer(String),
     /// Another thread is using this environment right now.
     #[error(
         "this environment is being used by another thread; step each environment from one thread at a time"
@@ -61,5 +64,20 @@ impl From<Error> for PyErr {
             }
             _ => PyValueError::new_err(error.to_string()),
         }
+    }
+}
+
+impl From<numpy::BorrowError> for Error {
+    fn from(error: numpy::BorrowError) -> Error {
+        match error {
+            numpy::BorrowError::AlreadyBorrowed => Error::Busy,
+            other => Error::Buffer(other.to_string()),
+        }
+    }
+}
+
+impl From<numpy::AsSliceError> for Error {
+    fn from(error: numpy::AsSliceError) -> Error {
+        Error::Buffer(error.to_string())
     }
 }

@@ -103,12 +103,10 @@ impl<T: ObsElement + Element> Typed<T> {
         }
         let observations = self.observations.bind(py);
         let final_observations = self.final_observations.bind(py);
-        let mut observations = observations.try_readwrite().map_err(|_| Error::Busy)?;
-        let mut final_observations = final_observations
-            .try_readwrite()
-            .map_err(|_| Error::Busy)?;
-        let observations = observations.as_slice_mut().map_err(|_| Error::Busy)?;
-        let final_observations = final_observations.as_slice_mut().map_err(|_| Error::Busy)?;
+        let mut observations = observations.try_readwrite()?;
+        let mut final_observations = final_observations.try_readwrite()?;
+        let observations = observations.as_slice_mut()?;
+        let final_observations = final_observations.as_slice_mut()?;
         py.detach(|| {
             let Stepper { env, actions } = stepper;
             env.step(actions)?;
@@ -146,8 +144,8 @@ impl<T: ObsElement + Element> Typed<T> {
         let mut guard = self.lock()?;
         let stepper = &mut *guard;
         let observations = self.observations.bind(py);
-        let mut observations = observations.try_readwrite().map_err(|_| Error::Busy)?;
-        let observations = observations.as_slice_mut().map_err(|_| Error::Busy)?;
+        let mut observations = observations.try_readwrite()?;
+        let observations = observations.as_slice_mut()?;
         py.detach(|| {
             stepper.env.reset(seed)?;
             observations.copy_from_slice(stepper.env.observations());
@@ -164,11 +162,8 @@ fn copy_into<T: Element + Copy>(
     array: &Bound<'_, PyArrayDyn<T>>,
     values: &[T],
 ) -> Result<(), Error> {
-    let mut array = array.try_readwrite().map_err(|_| Error::Busy)?;
-    array
-        .as_slice_mut()
-        .map_err(|_| Error::Busy)?
-        .copy_from_slice(values);
+    let mut array = array.try_readwrite()?;
+    array.as_slice_mut()?.copy_from_slice(values);
     Ok(())
 }
 
@@ -315,13 +310,13 @@ impl VecEnv {
         let rewards = self.rewards.bind(py);
         let terminations = self.terminations.bind(py);
         let truncations = self.truncations.bind(py);
-        let mut rewards = rewards.try_readwrite().map_err(|_| Error::Busy)?;
-        let mut terminations = terminations.try_readwrite().map_err(|_| Error::Busy)?;
-        let mut truncations = truncations.try_readwrite().map_err(|_| Error::Busy)?;
+        let mut rewards = rewards.try_readwrite()?;
+        let mut terminations = terminations.try_readwrite()?;
+        let mut truncations = truncations.try_readwrite()?;
         f(Outputs {
-            rewards: rewards.as_slice_mut().map_err(|_| Error::Busy)?,
-            terminated: terminations.as_slice_mut().map_err(|_| Error::Busy)?,
-            truncated: truncations.as_slice_mut().map_err(|_| Error::Busy)?,
+            rewards: rewards.as_slice_mut()?,
+            terminated: terminations.as_slice_mut()?,
+            truncated: truncations.as_slice_mut()?,
         })
     }
 }
