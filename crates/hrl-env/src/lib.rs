@@ -23,5 +23,5 @@ pub use env::{Env, EnvSpec, EpisodeStats, ObsDtype, ObsElement, Step};
 pub use error::EnvError;
 pub use minatar::{Game, MinAtar, MinAtarConfig};
 pub use random_state::RandomState;
-pub use registry::{EnvOptions, env_ids, make, make_with};
+pub use registry::{EnvOptions, env_ids, make, make_atari, make_with};
 pub use vec_env::{FinishedEpisode, STATE_FORMAT_VERSION, VecEnv, VecEnvConfig};

@@ -43,19 +43,8 @@ pub fn make_with(
     options: &EnvOptions,
     atari: &AtariOptions,
 ) -> Result<Box<dyn Env>, EnvError> {
-    if let Some(game) = env_id.strip_prefix("atari/") {
-        if options.difficulty_ramping.is_some() {
-            return Err(EnvError::UnsupportedOption {
-                env_id: env_id.to_string(),
-                option: "difficulty_ramping",
-            });
-        }
-        let config = AtariConfig::resolve(
-            options.sticky_action_prob,
-            options.minimal_action_set,
-            atari,
-        )?;
-        return Ok(Box::new(Atari::new(game, config)?));
+    if env_id.starts_with("atari/") {
+        return Ok(Box::new(make_atari(env_id, options, atari)?));
     }
     if let Some(option) = atari.set_names().first() {
         return Err(EnvError::UnsupportedOption {
@@ -96,6 +85,33 @@ pub fn make_with(
         id: env_id.to_string(),
         valid: env_ids(),
     })
+}
+
+/// Like [`make_with`] for an Atari id `atari/GAME`, returning the concrete [`Atari`] (for its
+/// raw screen, [`Atari::screen_rgb`]); any other id is an [`EnvError::UnknownEnv`].
+pub fn make_atari(
+    env_id: &str,
+    options: &EnvOptions,
+    atari: &AtariOptions,
+) -> Result<Atari, EnvError> {
+    let Some(game) = env_id.strip_prefix("atari/") else {
+        return Err(EnvError::UnknownEnv {
+            id: env_id.to_string(),
+            valid: crate::atari::env_ids().collect(),
+        });
+    };
+    if options.difficulty_ramping.is_some() {
+        return Err(EnvError::UnsupportedOption {
+            env_id: env_id.to_string(),
+            option: "difficulty_ramping",
+        });
+    }
+    let config = AtariConfig::resolve(
+        options.sticky_action_prob,
+        options.minimal_action_set,
+        atari,
+    )?;
+    Atari::new(game, config)
 }
 
 #[cfg(test)]

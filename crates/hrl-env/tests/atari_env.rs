@@ -4,7 +4,7 @@
 use hrl_env::atari::MULTIPLAYER_ONLY;
 use hrl_env::{
     AtariOptions, Env, EnvError, EnvOptions, RandomState, VecEnv, VecEnvConfig, env_ids, make,
-    make_with,
+    make_atari, make_with,
 };
 
 fn atari(options: AtariOptions) -> Box<dyn Env> {
@@ -247,4 +247,44 @@ fn vectorised_atari_reports_whole_games_once() {
     }
     assert!(games >= 4, "{games} games");
     assert!(lives >= 4 * games, "{lives} lives for {games} games");
+}
+
+#[test]
+fn make_atari_gives_the_raw_rgb_screen_and_rejects_other_ids() {
+    let mut env = make_atari(
+        "atari/breakout",
+        &EnvOptions::default(),
+        &AtariOptions::default(),
+    )
+    .unwrap();
+    env.reset(Some(0));
+    let mut rgb = vec![0u8; 210 * 160 * 3];
+    env.screen_rgb(&mut rgb).unwrap();
+    assert!(rgb.iter().any(|&v| v != 0), "a blank screen");
+    assert!(env.screen_rgb(&mut rgb[1..]).is_err());
+    let err = make_atari(
+        "minatar/breakout",
+        &EnvOptions::default(),
+        &AtariOptions::default(),
+    )
+    .err()
+    .unwrap();
+    assert!(matches!(err, EnvError::UnknownEnv { .. }), "{err}");
+    let ramping = EnvOptions {
+        difficulty_ramping: Some(true),
+        ..EnvOptions::default()
+    };
+    let err = make_atari("atari/breakout", &ramping, &AtariOptions::default())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            err,
+            EnvError::UnsupportedOption {
+                option: "difficulty_ramping",
+                ..
+            }
+        ),
+        "{err}"
+    );
 }

@@ -137,6 +137,12 @@ impl Atari {
         self.stack.newest()
     }
 
+    /// Writes the emulator's current screen, unprocessed, as RGB `[210, 160, 3]` row-major into
+    /// `out` (`3 * 210 * 160` bytes): what ale-py's `getScreenRGB` returns, for rendering.
+    pub fn screen_rgb(&self, out: &mut [u8]) -> Result<(), EnvError> {
+        self.ale.screen_rgb(out).map_err(atari_error)
+    }
+
     /// Emulator frames since ALE's last game reset (no-ops and reset steps included).
     pub fn episode_frame_number(&self) -> i32 {
         self.ale.episode_frame_number()

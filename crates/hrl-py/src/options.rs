@@ -1,0 +1,168 @@
+//! Python arguments to Rust values: the environment options as keyword arguments, and checked
+//! integers, so that every bad argument is a `ValueError` naming it.
+
+use std::path::PathBuf;
+
+use hrl_env::{AtariOptions, EnvOptions};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict};
+
+use crate::error::Error;
+
+/// Every option keyword, in the order the error for an unknown one lists them: the shared
+/// [`EnvOptions`], then the Atari-only [`AtariOptions`].
+pub const NAMES: [&str; 13] = [
+    "sticky_action_prob",
+    "difficulty_ramping",
+    "minimal_action_set",
+    "noop_max",
+    "frame_skip",
+    "max_pool",
+    "screen_size",
+    "frame_stack",
+    "episodic_life",
+    "fire_reset",
+    "clip_rewards",
+    "max_episode_frames",
+    "rom_dir",
+];
+
+/// Reads the options from keyword arguments; `None` as a value keeps that option's default.
+/// Whether the environment has each option is checked when it is made.
+pub fn parse(options: Option<&Bound<'_, PyDict>>) -> Result<(EnvOptions, AtariOptions), Error> {
+    let mut shared = EnvOptions::default();
+    let mut atari = AtariOptions::default();
+    for (key, value) in options.into_iter().flat_map(|dict| dict.iter()) {
+        let name: String = key.extract().map_err(|_| Error::Argument {
+            what: "an option's name".into(),
+            expected: "a string".into(),
+            got: describe(&key),
+        })?;
+        if value.is_none() {
+            if NAMES.contains(&name.as_str()) {
+                continue;
+            }
+            return Err(Error::UnknownOption { name });
+        }
+        let what = format!("option `{name}`");
+        match name.as_str() {
+            "sticky_action_prob" => shared.sticky_action_prob = Some(float(&what, &value)?),
+            "difficulty_ramping" => shared.difficulty_ramping = Some(boolean(&what, &value)?),
+            "minimal_action_set" => shared.minimal_action_set = Some(boolean(&what, &value)?),
+            "noop_max" => atari.noop_max = Some(u32_arg(&what, &value)?),
+            "frame_skip" => atari.frame_skip = Some(u32_arg(&what, &value)?),
+            "max_pool" => atari.max_pool = Some(boolean(&what, &value)?),
+            "screen_size" => atari.screen_size = Some(usize_arg(&what, &value)?),
+            "frame_stack" => atari.frame_stack = Some(usize_arg(&what, &value)?),
+            "episodic_life" => atari.episodic_life = Some(boolean(&what, &value)?),
+            "fire_reset" => atari.fire_reset = Some(boolean(&what, &value)?),
+            "clip_rewards" => atari.clip_rewards = Some(boolean(&what, &value)?),
+            "max_episode_frames" => atari.max_episode_frames = Some(u32_arg(&what, &value)?),
+            "rom_dir" => atari.rom_dir = Some(path(&what, &value)?),
+            _ => return Err(Error::UnknownOption { name }),
+        }
+    }
+    Ok((shared, atari))
+}
+
+/// An environment id.
+pub fn env_id(value: &Bound<'_, PyAny>) -> Result<String, Error> {
+    value.extract().map_err(|_| Error::Argument {
+        what: "`env_id`".into(),
+        expected: "a string such as \"minatar/breakout\" (see hadamard_rl.env_ids())".into(),
+        got: describe(value),
+    })
+}
+
+/// A non-negative integer (Python `int` or a numpy integer; not `bool`).
+pub fn u64_arg(what: &str, value: &Bound<'_, PyAny>) -> Result<u64, Error> {
+    let bad = || Error::Argument {
+        what: what.to_string(),
+        expected: "a non-negative integer".into(),
+        got: describe(value),
+    };
+    if value.is_instance_of::<PyBool>() {
+        return Err(bad());
+    }
+    value.extract::<u64>().map_err(|_| bad())
+}
+
+/// A non-negative integer that fits in 32 bits.
+pub fn u32_arg(what: &str, value: &Bound<'_, PyAny>) -> Result<u32, Error> {
+    let wide = u64_arg(what, value)?;
+    u32::try_from(wide).map_err(|_| Error::Argument {
+        what: what.to_string(),
+        expected: format!("at most {}", u32::MAX),
+        got: wide.to_string(),
+    })
+}
+
+/// A non-negative integer that fits in a `usize`.
+pub fn usize_arg(what: &str, value: &Bound<'_, PyAny>) -> Result<usize, Error> {
+    let wide = u64_arg(what, value)?;
+    usize::try_from(wide).map_err(|_| Error::Argument {
+        what: what.to_string(),
+        expected: format!("at most {}", usize::MAX),
+        got: wide.to_string(),
+    })
+}
+
+/// An integer that may be negative (an action), for range errors that show it as given.
+pub fn i64_arg(what: &str, value: &Bound<'_, PyAny>) -> Result<i64, Error> {
+    let bad = || Error::Argument {
+        what: what.to_string(),
+        expected: "an integer".into(),
+        got: describe(value),
+    };
+    if value.is_instance_of::<PyBool>() {
+        return Err(bad());
+    }
+    value.extract::<i64>().map_err(|_| bad())
+}
+
+fn float(what: &str, value: &Bound<'_, PyAny>) -> Result<f64, Error> {
+    let bad = || Error::Argument {
+        what: what.to_string(),
+        expected: "a number".into(),
+        got: describe(value),
+    };
+    if value.is_instance_of::<PyBool>() {
+        return Err(bad());
+    }
+    value.extract::<f64>().map_err(|_| bad())
+}
+
+fn boolean(what: &str, value: &Bound<'_, PyAny>) -> Result<bool, Error> {
+    value.extract::<bool>().map_err(|_| Error::Argument {
+        what: what.to_string(),
+        expected: "True or False".into(),
+        got: describe(value),
+    })
+}
+
+fn path(what: &str, value: &Bound<'_, PyAny>) -> Result<PathBuf, Error> {
+    value.extract::<PathBuf>().map_err(|_| Error::Argument {
+        what: what.to_string(),
+        expected: "a path (str or os.PathLike)".into(),
+        got: describe(value),
+    })
+}
+
+/// `repr(value) (type)`, shortened, for error messages.
+fn describe(value: &Bound<'_, PyAny>) -> String {
+    let repr = value
+        .repr()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|_| "?".into());
+    let repr = if repr.chars().count() > 60 {
+        format!("{}...", repr.chars().take(57).collect::<String>())
+    } else {
+        repr
+    };
+    let type_name = value
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into());
+    format!("{repr} ({type_name})")
+}
