@@ -10,11 +10,9 @@ Usage: python3 bench/report.py --work DIR --json OUT.json --markdown OUT.md [--s
 
 import argparse
 import csv
-import datetime
 import json
 import os
 import statistics
-import subprocess
 
 
 def read_text(path):
@@ -42,17 +40,14 @@ def machine(work, smoke):
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True).stdout.strip()
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
         "threads": int(read_text(os.path.join(work, "threads")) or os.cpu_count()),
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": commit.strip() + (" (with uncommitted changes)" if dirty else ""),
+        "date": read_text(os.path.join(work, "date")),
+        "commit": read_text(os.path.join(work, "commit")),
         "load_average_before": read_text(os.path.join(work, "loadavg.before")),
-        "load_average_after": " ".join(open("/proc/loadavg").read().split()[:3]),
+        "load_average_after": read_text(os.path.join(work, "loadavg.after")),
         "smoke": smoke,
     }
 

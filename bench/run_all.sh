@@ -42,6 +42,10 @@ rm -rf "$WORK"
 mkdir -p "$WORK/train"
 echo "$THREADS" > "$WORK/threads"
 cut -d' ' -f1-3 /proc/loadavg > "$WORK/loadavg.before"
+date -u '+%Y-%m-%d %H:%M UTC' > "$WORK/date"
+commit="$(git rev-parse HEAD)"
+[[ -n "$(git status --porcelain --untracked-files=no)" ]] && commit+=" (with uncommitted changes)"
+echo "$commit" > "$WORK/commit"
 
 if [[ -z "${HRL:-}" ]]; then
     cargo build --release --quiet -p hrl-cli
@@ -49,6 +53,10 @@ if [[ -z "${HRL:-}" ]]; then
 fi
 export HRL
 PY="$VENV/bin/python"
+# PyTorch's OpenMP threads busy-wait between parallel regions by default; on a machine shared
+# with other work that made Stable-Baselines3 several times slower here, so the peers run with
+# passive waiting, like rayon's workers, which sleep when idle, on our side.
+export OMP_WAIT_POLICY=PASSIVE
 
 install_peers() {
     if [[ -x "$PY" ]] && "$PY" -c "import torch, stable_baselines3, minatar, ale_py, cv2" 2>/dev/null; then
@@ -120,7 +128,10 @@ fi
 # ---- end-to-end training: NAME ALGO ENV STEPS WARMUP REPEATS [--set ...]
 # Ours logs no evaluations and one diagnostics point (at the end, outside the window); it does
 # write its usual checkpoints (10 per run). MinAtar uses the minimal action set, as
-# `MinAtar/Breakout-v1` does.
+# `MinAtar/Breakout-v1` does, and steps its environments on the calling thread as its presets
+# say (num_threads = 1: a step is too short for worker threads to pay) with THREADS compute
+# threads (RAYON_NUM_THREADS), as SB3 steps its environments in-process with THREADS torch
+# threads; Atari uses THREADS for both (--threads).
 TRAIN_SPEC="$WORK/train.json"
 echo "[]" > "$TRAIN_SPEC"
 dqn_works=""
@@ -141,8 +152,10 @@ json.dump(spec, open(path, "w"))
 PY
     for ((i = 0; i < repeats; i++)); do
         local out="$WORK/train/$name.hrl.$i"
-        local cmd=("$HRL" train --algo "$algo" --env "$env" --steps "$steps" \
-            --threads "$THREADS" "${extra[@]}" --out "$out")
+        local cmd=("$HRL" train --algo "$algo" --env "$env" --steps "$steps" --threads "$THREADS")
+        [[ "$env" == minatar/* ]] && cmd=(env "RAYON_NUM_THREADS=$THREADS" "$HRL" train \
+            --algo "$algo" --env "$env" --steps "$steps")
+        cmd+=("${extra[@]}" --out "$out")
         local shown="${cmd[*]}"
         shown="${shown//$WORK/\$WORK}"
         echo "${shown//$HRL/hrl}" > "$WORK/$name.hrl.cmd"
@@ -200,6 +213,7 @@ else
     measure net_torch "$PY" bench/net_torch.py --threads "$THREADS"
 fi
 
+cut -d' ' -f1-3 /proc/loadavg > "$WORK/loadavg.after"
 smoke_flag=()
 (( SMOKE )) && smoke_flag=(--smoke)
 python3 bench/report.py --work "$WORK" --json "$JSON_OUT" --markdown "$MD_OUT" \
