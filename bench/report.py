@@ -97,7 +97,9 @@ def env_rows(work):
                         max(game["hrl_vec_steps_per_second"],
                             game["hrl_vec_1_thread_steps_per_second"]),
                         game.get("python_steps_per_second"), "minatar 1.0.15", "steps/s",
-                        [command]))
+                        [command], None,
+                        f"1 thread {game['hrl_vec_1_thread_steps_per_second']:,.0f}, "
+                        f"{game['hrl_vec_threads']} threads {game['hrl_vec_steps_per_second']:,.0f}"))
     atari = read_json(os.path.join(work, "env_atari.json"))
     command = read_text(os.path.join(work, "env_atari.cmd"))
     if atari:
