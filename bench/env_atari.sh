@@ -9,7 +9,7 @@
 # Usage: bench/env_atari.sh
 # Environment: NUM_ENVS (default 8), THREADS (default: cores, at most NUM_ENVS), STEPS (agent
 #              steps per implementation, default 100000), HRL (default: build
-#              target/release/hrl).
+#              target/release/hrl), OUT (default target/bench/env_atari.json) for the results.
 # The Python references go in a virtual environment this script creates (VENV, default
 # /tmp/hrl-bench-atari-venv) with pip install from PyPI; if envpool cannot be installed on
 # this Python, the script says so and goes on without it.
@@ -21,6 +21,8 @@ CORES="$(nproc)"
 THREADS="${THREADS:-$(( CORES < NUM_ENVS ? CORES : NUM_ENVS ))}"
 STEPS="${STEPS:-100000}"
 VENV="${VENV:-/tmp/hrl-bench-atari-venv}"
+OUT="${OUT:-target/bench/env_atari.json}"
+mkdir -p "$(dirname "$OUT")"
 
 echo "machine: $CORES cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')); $NUM_ENVS envs, $THREADS threads, $STEPS agent steps each"
 
@@ -41,7 +43,7 @@ fi
 HRL_JSON="$("$HRL" bench env --env atari/breakout --num-envs "$NUM_ENVS" --threads "$THREADS" --steps "$STEPS" --json)"
 echo "hrl bench env: $HRL_JSON"
 
-HRL_JSON="$HRL_JSON" HAVE_ENVPOOL="$HAVE_ENVPOOL" NUM_ENVS="$NUM_ENVS" THREADS="$THREADS" STEPS="$STEPS" \
+HRL_JSON="$HRL_JSON" HAVE_ENVPOOL="$HAVE_ENVPOOL" NUM_ENVS="$NUM_ENVS" THREADS="$THREADS" STEPS="$STEPS" OUT="$OUT" \
 "$VENV/bin/python" - <<'PY'
 import json, os, time
 
@@ -89,6 +91,9 @@ if os.environ["HAVE_ENVPOOL"] == "1":
     pool.close()
 
 ours = rates["hadamard-rl"]
+with open(os.environ["OUT"], "w") as f:
+    json.dump({"game": "breakout", "num_envs": num_envs, "threads": threads, "steps": steps,
+               "steps_per_second": rates}, f)
 print(f"{'implementation':<26} {'agent steps/s':>14} {'per thread':>11} {'hadamard-rl / it':>17}")
 for name, rate in rates.items():
     print(f"{name:<26} {rate:>14,.0f} {rate / threads:>11,.0f} {ours / rate:>17.2f}")

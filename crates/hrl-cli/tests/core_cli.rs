@@ -1,4 +1,5 @@
-//! The machine-readable contracts of `hrl model` and `hrl diagnose`, run through the real binary.
+//! The machine-readable contracts of `hrl model`, `hrl diagnose` and `hrl bench net`, run through
+//! the real binary.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -202,4 +203,41 @@ fn diagnose_errors_name_the_line() {
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent.csv"));
+}
+
+#[test]
+fn bench_net_prints_one_case_per_network_mode_and_batch() {
+    let report = json(&hrl(&[
+        "bench",
+        "net",
+        "--network",
+        "minatar",
+        "--mode",
+        "forward,train",
+        "--batch",
+        "2",
+        "--warmup",
+        "0",
+        "--repeats",
+        "1",
+        "--round-ms",
+        "0",
+        "--matmul",
+        "8",
+        "--threads",
+        "1",
+        "--json",
+    ]));
+    let cases = report["cases"].as_array().expect("a list of cases");
+    let modes: Vec<&str> = cases.iter().map(|c| c["mode"].as_str().unwrap()).collect();
+    assert_eq!(modes, ["forward", "train"]);
+    for case in cases {
+        assert_eq!(case["network"], "minatar");
+        assert_eq!(case["batch"], 2);
+        assert!(case["median_ms"].as_f64().unwrap() > 0.0);
+        assert!(case["flops"].as_f64().unwrap() > 0.0);
+    }
+    assert_eq!(report["matmul"]["size"], 8);
+    let bad = hrl(&["bench", "net", "--round-ms", "-1"]);
+    assert!(!bad.status.success());
 }

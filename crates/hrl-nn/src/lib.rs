@@ -9,6 +9,7 @@
 //! measures how healthy the resulting representation is.
 
 pub mod act;
+pub mod bench;
 pub mod conv;
 pub mod dense;
 pub mod device;

@@ -3,8 +3,11 @@
 use std::time::Instant;
 
 use anyhow::Context;
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use hrl_env::{EnvOptions, ObsDtype, ObsElement, RandomState, VecEnv, VecEnvConfig, make};
+use hrl_nn::bench::{NetBenchConfig, NetMode, bench_matmul, bench_network};
+use hrl_nn::device::DeviceSpec;
+use hrl_nn::torso::TorsoKind;
 
 /// Arguments of `hrl bench`.
 #[derive(Args)]
@@ -17,6 +20,46 @@ pub struct BenchArgs {
 enum BenchCommand {
     /// Environment steps per second, with uniformly random actions.
     Env(EnvBenchArgs),
+    /// Milliseconds per forward pass and per training step (forward, backward, Adam) of the
+    /// MinAtar and Nature networks, and the GEMM rate of a large square product.
+    Net(NetBenchArgs),
+}
+
+#[derive(Args)]
+struct NetBenchArgs {
+    /// Networks to time (ReLU representation, 6 actions, default observation shapes).
+    #[arg(long, value_delimiter = ',', default_value = "minatar,nature")]
+    network: Vec<TorsoKind>,
+    /// What to time.
+    #[arg(long, value_delimiter = ',', default_value = "forward,train")]
+    mode: Vec<Mode>,
+    /// Batch sizes.
+    #[arg(long, value_delimiter = ',', default_value = "32,256")]
+    batch: Vec<usize>,
+    /// Untimed calls before each case.
+    #[arg(long, default_value_t = 3)]
+    warmup: usize,
+    /// Timed rounds per case; the median is reported.
+    #[arg(long, default_value_t = 7)]
+    repeats: usize,
+    /// Milliseconds each round lasts at least (calls are repeated until then).
+    #[arg(long, default_value_t = 200.0)]
+    round_ms: f64,
+    /// Side of the square matrix product timed for the GEMM rate; 0 skips it.
+    #[arg(long, default_value_t = 2048)]
+    matmul: usize,
+    /// Compute threads [default: available cores].
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Mode {
+    Forward,
+    Train,
 }
 
 #[derive(Args)]
@@ -45,6 +88,85 @@ struct EnvBenchArgs {
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Env(args) => bench_env(args),
+        BenchCommand::Net(args) => bench_net(args),
+    }
+}
+
+fn bench_net(args: NetBenchArgs) -> anyhow::Result<()> {
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    anyhow::ensure!(threads >= 1, "--threads must be at least 1");
+    anyhow::ensure!(
+        args.round_ms.is_finite() && args.round_ms >= 0.0,
+        "--round-ms must be a non-negative number"
+    );
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .map_err(|e| anyhow::anyhow!("setting up {threads} compute threads: {e}"))?;
+    let device = DeviceSpec::Cpu.device()?;
+    let mut cases = Vec::new();
+    for &torso in &args.network {
+        for &mode in &args.mode {
+            for &batch in &args.batch {
+                let config = NetBenchConfig {
+                    torso,
+                    mode: match mode {
+                        Mode::Forward => NetMode::Forward,
+                        Mode::Train => NetMode::Train,
+                    },
+                    batch,
+                    warmup: args.warmup,
+                    repeats: args.repeats,
+                    round_ms: args.round_ms,
+                };
+                let result = bench_network(&config, &device)
+                    .with_context(|| format!("timing the {} network", torso.name()))?;
+                if !args.json {
+                    println!(
+                        "{:<8} {:<8} batch {:>4}: {:>9.3} ms (min {:.3}), {:>6.1} GFLOP/s",
+                        result.network,
+                        mode_name(result.mode),
+                        result.batch,
+                        result.median_ms,
+                        result.min_ms,
+                        result.gflops
+                    );
+                }
+                cases.push(result);
+            }
+        }
+    }
+    let matmul = if args.matmul > 0 {
+        let result = bench_matmul(args.matmul, args.warmup, args.repeats, &device)?;
+        if !args.json {
+            println!(
+                "matmul {0}x{0}: {1:.2} ms, {2:.1} GFLOP/s",
+                result.size, result.median_ms, result.gflops
+            );
+        }
+        Some(result)
+    } else {
+        None
+    };
+    if args.json {
+        let report = serde_json::json!({
+            "threads": threads,
+            "cases": cases,
+            "matmul": matmul,
+        });
+        println!("{report}");
+    }
+    Ok(())
+}
+
+fn mode_name(mode: NetMode) -> &'static str {
+    match mode {
+        NetMode::Forward => "forward",
+        NetMode::Train => "train",
     }
 }
 
