@@ -191,15 +191,15 @@ if (( SMOKE )); then
     train_case ppo-atari ppo atari/breakout 256 128 1 "${small_ppo[@]}"
     train_case pqn-minatar pqn minatar/breakout 256 128 1 "${small_pqn[@]}"
     train_case pqn-atari pqn atari/breakout 256 128 1 "${small_pqn[@]}"
-    train_case dqn-minatar dqn minatar/breakout 256 128 1
-    train_case dqn-atari dqn atari/breakout 256 128 1
+    train_case dqn-minatar dqn minatar/breakout 256 128 1 --set dqn.learning_starts=64 --set dqn.steps_per_report=32
+    train_case dqn-atari dqn atari/breakout 256 128 1 --set dqn.learning_starts=64 --set dqn.steps_per_report=32
 else
     train_case ppo-minatar ppo minatar/breakout 65536 8192 3
     train_case pqn-minatar pqn minatar/breakout 65536 8192 3
-    train_case dqn-minatar dqn minatar/breakout 65536 8192 1
+    train_case dqn-minatar dqn minatar/breakout 65536 8192 1 --set dqn.learning_starts=4096
     train_case ppo-atari ppo atari/breakout 5120 1024 1
     train_case pqn-atari pqn atari/breakout 12288 4096 1
-    train_case dqn-atari dqn atari/breakout 5120 1024 1
+    train_case dqn-atari dqn atari/breakout 5120 1024 1 --set dqn.learning_starts=512
 fi
 
 # ---- network microbenchmarks and the sgemm peak
