@@ -296,6 +296,17 @@ def markdown(result, limits_text):
     return "\n".join(out)
 
 
+def python_section():
+    """The table `bench/python_env.sh` last wrote (the environments used from Python), if any."""
+    table = read_text(os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
+                                   "python_env.md"))
+    if not table:
+        return ""
+    return ("\n## From Python: `hadamard_rl` against minatar, envpool and ale-py\n\n"
+            "Command: `bash bench/python_env.sh` (a separate run; its own machine notes below).\n\n"
+            + table.strip() + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", required=True)
@@ -315,6 +326,7 @@ def main():
     notes = read_text(args.notes) if args.notes else ""
     with open(args.markdown, "w") as f:
         f.write(markdown(result, notes or ""))
+        f.write(python_section())
     missing = [r["what"] for r in rows if r["ours"] is None and not (r["note"] or "")
                .startswith("PENDING")]
     if missing:
