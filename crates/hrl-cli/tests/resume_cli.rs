@@ -3,16 +3,13 @@
 //! interrupted (all three algorithms), and a diverging run stops with a clear error keeping its
 //! last good checkpoint.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-fn hrl(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hrl"))
-        .args(args)
-        .output()
-        .expect("the hrl binary runs")
-}
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+use common::{fresh_dir, hrl, without_timing};
+use std::time::{Duration, Instant};
 
 fn spawn(args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_hrl"))
@@ -21,32 +18,6 @@ fn spawn(args: &[&str]) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("the hrl binary starts")
-}
-
-fn fresh_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hrl-resume-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-/// A file's lines without the timing columns (`sps`, `wall_time`), which differ between runs.
-fn without_timing(path: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let keep: Vec<usize> = (0..header.len())
-        .filter(|&i| header[i] != "sps" && header[i] != "wall_time")
-        .collect();
-    std::iter::once(header.join(","))
-        .chain(lines.map(str::to_string))
-        .map(|line| {
-            let fields: Vec<&str> = line.split(',').collect();
-            keep.iter()
-                .map(|&i| fields[i])
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .collect()
 }
 
 fn checkpoint_count(dir: &Path) -> usize {
