@@ -192,7 +192,9 @@ fn a_report_on_synthetic_runs_writes_tables_figures_and_lists_incomplete_runs() 
         "8192 of 20480 steps (40%)",
         &failed.display().to_string(),
         "failed: exit code 1",
-        "no reference score for minatar/breakout",
+        "## minatar (normalised score)",
+        "minatar/breakout: hadamard-rl PQN",
+        "experiments/minatar-reference.toml",
         "### Probability of improvement (final scores)",
         "### Final scores per game",
         "![minatar/breakout: training return",
@@ -207,11 +209,11 @@ fn a_report_on_synthetic_runs_writes_tables_figures_and_lists_incomplete_runs() 
         header,
         "suite,score,algo,repr,metric,point,ci_low,ci_high,games,runs"
     );
-    // Raw MinAtar scores: median, IQM, mean; no optimality gap. 2 reprs x 3 metrics for the
-    // final scores (2 games x 3 seeds each: the incomplete runs are left out), the same for
-    // the eval scores (breakout only).
-    assert_eq!(aggregates.lines().count(), 1 + 12, "{aggregates}");
-    assert!(!aggregates.contains("optimality_gap"));
+    // MinAtar normalised by the shipped references: median, IQM, mean and optimality gap. 2
+    // reprs x 4 metrics for the final scores (2 games x 3 seeds each: the incomplete runs are
+    // left out), the same for the eval scores (breakout only).
+    assert_eq!(aggregates.lines().count(), 1 + 16, "{aggregates}");
+    assert!(aggregates.contains("minatar,final,pqn,relu,optimality_gap,"));
     assert!(aggregates.contains("minatar,final,pqn,relu,iqm,"));
     assert!(
         aggregates
@@ -253,10 +255,14 @@ fn a_report_on_synthetic_runs_writes_tables_figures_and_lists_incomplete_runs() 
         aggregates
     );
 
-    // Reusing the baselines with reference scores added normalises MinAtar.
+    // Reusing the baselines with other reference scores normalises by those.
     let mut baselines: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("baselines.json")).unwrap()).unwrap();
     assert_eq!(baselines["minatar/breakout"]["random"]["episodes"], 30);
+    assert_eq!(
+        baselines["minatar/breakout"]["reference"].as_f64(),
+        hrl_exp::report::minatar_scores::minatar_reference("minatar/breakout")
+    );
     baselines["minatar/breakout"]["reference"] = 20.0.into();
     baselines["minatar/asterix"]["reference"] = 8.0.into();
     baselines["minatar/asterix"]["reference_source"] = "a test value".into();
@@ -274,8 +280,9 @@ fn a_report_on_synthetic_runs_writes_tables_figures_and_lists_incomplete_runs() 
         "300",
     ]));
     assert!(!stdout.contains("measured the random policy"), "{stdout}");
-    let aggregates = std::fs::read_to_string(normalised.join("aggregates.csv")).unwrap();
-    assert!(aggregates.contains(",optimality_gap,"), "{aggregates}");
+    let renormalised = std::fs::read_to_string(normalised.join("aggregates.csv")).unwrap();
+    assert!(renormalised.contains(",optimality_gap,"), "{renormalised}");
+    assert_ne!(renormalised, aggregates);
     let md = std::fs::read_to_string(normalised.join("report.md")).unwrap();
     assert!(
         md.contains("## minatar (normalised score)") && md.contains("a test value"),

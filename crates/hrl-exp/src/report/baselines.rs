@@ -11,7 +11,8 @@
 //! }
 //! ```
 //!
-//! A report measures `random` itself (see [`crate::random_baseline`]) for every MinAtar
+//! A report fills in the shipped MinAtar references ([`super::minatar_scores`]) for the games
+//! that lack one, measures `random` itself (see [`crate::random_baseline`]) for every MinAtar
 //! environment and every environment with a `reference` that lacks one, and writes the whole
 //! set to `OUT/baselines.json`; `hrl report --baselines FILE` starts from an earlier one.
 
@@ -19,6 +20,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::ReportError;
+use super::minatar_scores::{MINATAR_REFERENCE_SOURCE, minatar_reference};
 use crate::atomic;
 use crate::random_baseline::{RandomBaseline, random_baseline};
 
@@ -69,6 +71,21 @@ impl Baselines {
     /// given a reference (Atari's come from the table, CartPole needs none).
     pub fn needs_random(&self, env: &str) -> bool {
         env.starts_with("minatar/") || self.envs.get(env).is_some_and(|b| b.reference.is_some())
+    }
+
+    /// Gives each MinAtar game of `envs` without a reference the shipped one (with its source);
+    /// references already given are kept.
+    pub fn fill_minatar_references<'a>(&mut self, envs: impl IntoIterator<Item = &'a str>) {
+        for env in envs {
+            let Some(reference) = minatar_reference(env) else {
+                continue;
+            };
+            let baseline = self.envs.entry(env.to_string()).or_default();
+            if baseline.reference.is_none() {
+                baseline.reference = Some(reference);
+                baseline.reference_source = Some(MINATAR_REFERENCE_SOURCE.to_string());
+            }
+        }
     }
 
     /// Measures the random score of each of `envs` that needs one and lacks it, with
@@ -134,5 +151,22 @@ mod tests {
             "{err}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn shipped_minatar_references_fill_only_the_gaps() {
+        let mut baselines: Baselines = serde_json::from_str(
+            r#"{"minatar/asterix": {"reference": 3.0, "reference_source": "mine"}}"#,
+        )
+        .unwrap();
+        baselines.fill_minatar_references(["minatar/asterix", "minatar/breakout", "cartpole"]);
+        assert_eq!(baselines.envs["minatar/asterix"].reference, Some(3.0));
+        let breakout = &baselines.envs["minatar/breakout"];
+        assert_eq!(breakout.reference, minatar_reference("minatar/breakout"));
+        assert_eq!(
+            breakout.reference_source.as_deref(),
+            Some(MINATAR_REFERENCE_SOURCE)
+        );
+        assert!(!baselines.envs.contains_key("cartpole"));
     }
 }

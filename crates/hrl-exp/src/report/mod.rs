@@ -4,8 +4,8 @@
 //! [`build`] finds the runs ([`discovery`]), reads their episodes and diagnostics
 //! ([`run_data`]), scores each complete run by the mean return of the last fraction of its
 //! training episodes ([`scores`]) and by its evaluation return where it has one, normalises the
-//! scores per game ([`normalise`], with [`atari_scores`] and the measured random scores of
-//! [`baselines`]), and computes the aggregates of each suite x algorithm x representation
+//! scores per game ([`normalise`], with [`atari_scores`], [`minatar_scores`] and the measured
+//! random scores of [`baselines`]), and computes the aggregates of each suite x algorithm x representation
 //! ([`aggregates`]). Runs that are not complete (no `summary.json`, a lock or a failure marker)
 //! are listed with their progress and never enter an aggregate. [`write`] puts
 //! `aggregates.csv`, `scores.csv`, `improvement.csv`, `baselines.json`, `report.md` and the
@@ -20,6 +20,7 @@ pub mod discovery;
 mod error;
 pub mod figures;
 pub mod markdown;
+pub mod minatar_scores;
 pub mod normalise;
 pub mod run_data;
 pub mod scores;
@@ -144,6 +145,7 @@ pub fn build(roots: &[PathBuf], options: ReportOptions) -> Result<Report, Report
         None => Baselines::default(),
     };
     let envs: BTreeSet<String> = discovered.iter().map(|r| r.identity.env.clone()).collect();
+    baselines.fill_minatar_references(envs.iter().map(String::as_str));
     let measured = baselines.fill_random(
         envs.iter().map(String::as_str),
         options.baseline_episodes,

@@ -5,10 +5,8 @@
 //!   `(score - random) / (human - random)`.
 //! * An environment given a `reference` in the baselines file (see [`super::baselines`]):
 //!   `(score - random) / (reference - random)` with the measured random score. This is how
-//!   MinAtar games are normalised. The project ships **no** MinAtar reference scores: the
-//!   published ones (the final DQN returns of Young and Tian 2019, or PQN's of Gallici et al.
-//!   2024) are only given in figures that could not be read, so no number could be checked
-//!   against its source, and none is made up here. Give them in `--baselines FILE`.
+//!   MinAtar games are normalised, by default with the project's own measured references
+//!   ([`super::minatar_scores`]: no published MinAtar scores exist as numbers).
 //! * `cartpole`: `score / 500`, CartPole-v1's cap on the episode return.
 //! * Anything else, and MinAtar games without a reference: raw scores, and the report says so.
 
@@ -79,7 +77,10 @@ impl Normalisation {
             return Normalisation::CartPole;
         }
         let reason = if env.starts_with("minatar/") {
-            format!("no reference score for {env}; give one as `reference` in a --baselines file")
+            format!(
+                "no reference score for {env} (not one of the five games with shipped \
+                 references); give one as `reference` in a --baselines file"
+            )
         } else {
             format!("no normalisation known for {env}")
         };
