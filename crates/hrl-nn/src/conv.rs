@@ -1,13 +1,15 @@
 //! Convolution layers: one activated branch, or the Hadamard product of two, with an optional
 //! per-pixel LayerNorm over the channels (Flax's `LayerNorm` on NHWC, as in PQN).
 //!
-//! The convolution itself is an im2col product: the input's patches are gathered once per layer
-//! into a `[batch * pixels, c_in * k * k]` matrix (shared by both branches of a Hadamard layer)
-//! and multiplied by each branch's `[c_in * k * k, c_out]` weights in one matrix product. The
+//! The convolution itself is an im2col product on channels-last images: the input's patches are
+//! gathered once per layer into a `[batch * pixels, k * k * c_in]` matrix (shared by both
+//! branches of a Hadamard layer) and multiplied by each branch's `[k * k * c_in, c_out]` weights
+//! in one matrix product. The gather copies whole runs of pixels (see [`PatchGeometry`]), the
 //! branch works on the resulting channels-last rows, where the channel LayerNorm needs no
-//! transposition, and the layer hands back `[batch, c_out, h', w']`. On burn's CPU backend this
-//! is several times faster than its direct convolution for the few-channel inputs of RL
-//! networks, and its gradients are those of a gather and a matrix product.
+//! transposition, and those rows are the next layer's channels-last input as they are. On burn's
+//! CPU backend this is several times faster than its direct convolution for the few-channel
+//! inputs of RL networks, and its gradients are those of a row gather and a matrix product.
+//! Weights keep PyTorch's `[c_out, c_in, k, k]` layout, so checkpoints do not depend on it.
 
 use burn::module::{Module, Param};
 use burn::nn::{LayerNorm, LayerNormConfig};
@@ -28,10 +30,15 @@ pub struct ConvWeights {
 }
 
 impl ConvWeights {
-    /// `[rows, c_in * k * k]` patches -> `[rows, c_out]`.
+    /// `[rows, k * k * c_in]` patches (kernel row, kernel column, input channel) ->
+    /// `[rows, c_out]`.
     fn forward_patches(&self, patches: Tensor<2>) -> Tensor<2> {
         let [c_out, c_in, k, _] = self.weight.dims();
-        let kernel = self.weight.val().reshape([c_out, c_in * k * k]).transpose();
+        let kernel = self
+            .weight
+            .val()
+            .permute([2, 3, 1, 0])
+            .reshape([k * k * c_in, c_out]);
         let z = patches.matmul(kernel);
         match &self.bias {
             Some(bias) => z + bias.val().unsqueeze_dim(0),
@@ -53,7 +60,7 @@ pub struct ConvBranch {
 }
 
 impl ConvBranch {
-    /// `[batch * h' * w', c_in * k * k]` patches -> `[batch * h' * w', c_out]` activations.
+    /// `[batch * h' * w', k * k * c_in]` patches -> `[batch * h' * w', c_out]` activations.
     fn forward_patches(&self, patches: Tensor<2>) -> Tensor<2> {
         let z = self.conv.forward_patches(patches);
         let z = match &self.norm {
@@ -64,23 +71,114 @@ impl ConvBranch {
     }
 }
 
-/// The flat indices into `[c_in * h * w]` of every patch element, ordered by output pixel
-/// (row-major), then by input channel, kernel row and kernel column: gathering them from a
-/// `[batch, c_in * h * w]` input and reshaping gives `[batch * h' * w', c_in * k * k]`.
-fn patch_indices(c_in: usize, h: usize, w: usize, kernel: usize, stride: usize) -> Vec<i64> {
-    let (out_h, out_w) = ((h - kernel) / stride + 1, (w - kernel) / stride + 1);
-    let mut indices = Vec::with_capacity(out_h * out_w * c_in * kernel * kernel);
-    for oy in 0..out_h {
-        for ox in 0..out_w {
-            for c in 0..c_in {
-                for ky in 0..kernel {
-                    let row = (c * h + oy * stride + ky) * w + ox * stride;
-                    indices.extend((row..row + kernel).map(|i| i as i64));
+/// How a layer cuts its `[batch, h, w, c_in]` input into patches. The input is viewed as rows of
+/// `chunk` consecutive pixels (`chunk * c_in` floats), and every patch is `kernel` kernel rows of
+/// `kernel / chunk` such rows. `chunk` divides the kernel, the stride and the input width, so
+/// every run of a patch starts on a row boundary; it is the largest such divisor, so that the
+/// gather copies few long rows (4 pixels, 16 floats, for the Nature network's first layer).
+/// Rows shorter than [`MIN_ROW_LEN`] floats (MinAtar's few channels at stride 1) cost more as
+/// separate copies than as single floats, so those layers gather element by element instead.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct PatchGeometry {
+    h: usize,
+    w: usize,
+    c_in: usize,
+    kernel: usize,
+    stride: usize,
+    chunk: usize,
+    out_h: usize,
+    out_w: usize,
+}
+
+impl PatchGeometry {
+    fn new(h: usize, w: usize, c_in: usize, kernel: usize, stride: usize) -> Self {
+        Self {
+            h,
+            w,
+            c_in,
+            kernel,
+            stride,
+            chunk: gcd(gcd(kernel, stride), w),
+            out_h: (h - kernel) / stride + 1,
+            out_w: (w - kernel) / stride + 1,
+        }
+    }
+
+    /// Floats in one gathered row.
+    fn row_len(&self) -> usize {
+        self.chunk * self.c_in
+    }
+
+    /// Whether the gather copies rows (else single floats).
+    fn gathers_rows(&self) -> bool {
+        self.row_len() >= MIN_ROW_LEN
+    }
+
+    /// Gathered rows in one input sample.
+    fn rows_per_sample(&self) -> usize {
+        self.h * self.w / self.chunk
+    }
+
+    /// The gathered rows of every patch of `batch` samples, ordered by sample, output pixel
+    /// (row-major), kernel row and column chunk: gathering them from the input viewed as
+    /// `[batch * rows_per_sample, row_len]` and reshaping gives `[batch * h' * w', k * k * c_in]`
+    /// patches whose elements run over kernel row, kernel column, then input channel.
+    fn row_indices(&self, batch: usize) -> Vec<i64> {
+        let chunks_per_kernel_row = self.kernel / self.chunk;
+        let per_sample = self.out_h * self.out_w * self.kernel * chunks_per_kernel_row;
+        let mut indices = Vec::with_capacity(batch * per_sample);
+        for sample in 0..batch {
+            for oy in 0..self.out_h {
+                for ox in 0..self.out_w {
+                    for ky in 0..self.kernel {
+                        let pixel =
+                            (sample * self.h + oy * self.stride + ky) * self.w + ox * self.stride;
+                        let first = pixel / self.chunk;
+                        indices.extend((first..first + chunks_per_kernel_row).map(|i| i as i64));
+                    }
                 }
             }
         }
+        indices
     }
-    indices
+
+    /// The same patches as [`Self::row_indices`] as single floats of one sample: gathering them
+    /// from the input viewed as `[batch, h * w * c_in]` gives the same patch matrix.
+    fn element_indices(&self) -> Vec<i64> {
+        let row_len = self.row_len() as i64;
+        self.row_indices(1)
+            .into_iter()
+            .flat_map(|row| row * row_len..(row + 1) * row_len)
+            .collect()
+    }
+
+    /// `[batch, h, w, c_in] -> [batch * h' * w', k * k * c_in]`.
+    fn patches(&self, x: Tensor<4>) -> Tensor<2> {
+        let batch = x.dims()[0];
+        let device = x.device();
+        let upload = |indices: Vec<i64>| {
+            let count = indices.len();
+            Tensor::<1, Int>::from_data(TensorData::new(indices, [count]), &device)
+        };
+        let gathered = if self.gathers_rows() {
+            x.reshape([batch * self.rows_per_sample(), self.row_len()])
+                .select(0, upload(self.row_indices(batch)))
+        } else {
+            x.reshape([batch, self.h * self.w * self.c_in])
+                .select(1, upload(self.element_indices()))
+        };
+        gathered.reshape([
+            batch * self.out_h * self.out_w,
+            self.kernel * self.kernel * self.c_in,
+        ])
+    }
+}
+
+/// Rows of fewer floats are gathered element by element (see [`PatchGeometry`]).
+const MIN_ROW_LEN: usize = 16;
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 /// A convolution layer: `first(x)`, or `first(x) ⊙ second(x)` for a Hadamard layer.
@@ -101,18 +199,16 @@ pub struct ConvLayer {
 impl ConvLayer {
     /// `[batch, c_in, h, w] -> [batch, c_out, h', w']`; `h, w >= kernel`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let [batch, c_in, h, w] = x.dims();
-        let (out_h, out_w) = (
-            (h - self.kernel) / self.stride + 1,
-            (w - self.kernel) / self.stride + 1,
-        );
-        let indices = patch_indices(c_in, h, w, self.kernel, self.stride);
-        let count = indices.len();
-        let indices = Tensor::<1, Int>::from_data(TensorData::new(indices, [count]), &x.device());
-        let patches = x
-            .reshape([batch, c_in * h * w])
-            .select(1, indices)
-            .reshape([batch * out_h * out_w, c_in * self.kernel * self.kernel]);
+        self.forward_channels_last(x.permute([0, 2, 3, 1]))
+            .permute([0, 3, 1, 2])
+    }
+
+    /// `[batch, h, w, c_in] -> [batch, h', w', c_out]`, channels last on both sides, so that
+    /// stacked layers pass their outputs on without transposing them; `h, w >= kernel`.
+    pub fn forward_channels_last(&self, x: Tensor<4>) -> Tensor<4> {
+        let [batch, h, w, c_in] = x.dims();
+        let geometry = PatchGeometry::new(h, w, c_in, self.kernel, self.stride);
+        let patches = geometry.patches(x);
         let y = match &self.second {
             None => self.first.forward_patches(patches),
             Some(second) => {
@@ -120,9 +216,7 @@ impl ConvLayer {
             }
         };
         let c_out = y.dims()[1];
-        y.reshape([batch, out_h * out_w, c_out])
-            .swap_dims(1, 2)
-            .reshape([batch, c_out, out_h, out_w])
+        y.reshape([batch, geometry.out_h, geometry.out_w, c_out])
     }
 }
 

@@ -355,16 +355,19 @@ impl Torso {
         let mut x = if self.convs.is_empty() {
             x
         } else {
-            let mut image = x.reshape([
-                batch,
-                self.obs_shape[0],
-                self.obs_shape[1],
-                self.obs_shape[2],
-            ]);
+            let mut image = x
+                .reshape([
+                    batch,
+                    self.obs_shape[0],
+                    self.obs_shape[1],
+                    self.obs_shape[2],
+                ])
+                .permute([0, 2, 3, 1]);
             for conv in &self.convs {
-                image = conv.forward(image);
+                image = conv.forward_channels_last(image);
             }
-            image.flatten(1, 3)
+            // Flattened channel-major, as PyTorch flattens `[batch, c, h, w]`.
+            image.permute([0, 3, 1, 2]).flatten(1, 3)
         };
         for layer in &self.hidden {
             x = layer.forward(x);

@@ -85,6 +85,15 @@ fn nature_first_layer_shape() {
 }
 
 #[test]
+fn patches_gathered_in_runs_of_pixels() {
+    // Widths that the kernel and stride divide, so the gather copies runs of 4 and 2 pixels
+    // (the Nature network's 84 -> 20 -> 9 pattern), one of them with a height that is not.
+    check((2, 4, 28, 28, 8, 8, 4), 5);
+    check((3, 5, 10, 10, 6, 4, 2), 6);
+    check((2, 3, 13, 12, 4, 4, 2), 7);
+}
+
+#[test]
 fn stride_two_and_stride_one() {
     check((3, 5, 11, 9, 6, 4, 2), 2);
     check((2, 7, 10, 10, 16, 3, 1), 3);
