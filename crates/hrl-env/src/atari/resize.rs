@@ -48,17 +48,103 @@ fn axis_taps(src_len: usize, dst_len: usize) -> Vec<Tap> {
     taps
 }
 
+/// The horizontal weights in a fixed-width layout: destination column `d` sums
+/// `weights[d * width + j] * row[first[d] + j]` over `j < width`, in source order, with zero
+/// weights padding columns that have fewer taps. Adding those zero products (`+0.0` to a
+/// non-negative sum) leaves every sum bit-identical to the tap-by-tap accumulation.
+#[derive(Clone, Debug)]
+struct ColumnTaps {
+    width: usize,
+    first: Vec<usize>,
+    weights: Vec<f32>,
+}
+
+impl ColumnTaps {
+    fn new(taps: &[Tap], src_len: usize, dst_len: usize) -> Self {
+        let mut first = vec![usize::MAX; dst_len];
+        let mut count = vec![0usize; dst_len];
+        for tap in taps {
+            first[tap.dst] = first[tap.dst].min(tap.src);
+            count[tap.dst] += 1;
+        }
+        let width = count.iter().copied().max().unwrap_or(0);
+        // Shift short columns left so that every padded index stays inside the row.
+        for (start, &n) in first.iter_mut().zip(&count) {
+            *start = (*start).min(src_len - width);
+            debug_assert!(n <= width);
+        }
+        let mut weights = vec![0.0; dst_len * width];
+        for tap in taps {
+            weights[tap.dst * width + tap.src - first[tap.dst]] = tap.weight;
+        }
+        Self {
+            width,
+            first,
+            weights,
+        }
+    }
+
+    /// `out[d] = sum_j weights[d, j] * row[first[d] + j]`, accumulated from zero in source
+    /// order.
+    fn apply(&self, row: &[f32], out: &mut [f32]) {
+        // Shrinking 160 or 210 pixels to 84 needs 3 or 4 taps; a fixed count unrolls the sum.
+        match self.width {
+            3 => self.apply_fixed::<3>(row, out),
+            4 => self.apply_fixed::<4>(row, out),
+            _ => {
+                for ((out, &start), weights) in out
+                    .iter_mut()
+                    .zip(&self.first)
+                    .zip(self.weights.chunks_exact(self.width))
+                {
+                    *out = dot_from_zero(&row[start..start + self.width], weights);
+                }
+            }
+        }
+    }
+
+    fn apply_fixed<const WIDTH: usize>(&self, row: &[f32], out: &mut [f32]) {
+        for ((out, &start), weights) in out
+            .iter_mut()
+            .zip(&self.first)
+            .zip(self.weights.chunks_exact(WIDTH))
+        {
+            let values: &[f32; WIDTH] = row[start..start + WIDTH]
+                .try_into()
+                .expect("a window of WIDTH values");
+            *out = dot_from_zero(values, weights);
+        }
+    }
+}
+
+/// `((0 + a0 b0) + a1 b1) + ...`, left to right.
+#[inline(always)]
+fn dot_from_zero(values: &[f32], weights: &[f32]) -> f32 {
+    values
+        .iter()
+        .zip(weights)
+        .fold(0.0, |sum, (value, weight)| sum + value * weight)
+}
+
 /// A resize from `src_height x src_width` to `dst_height x dst_width` (each no larger than the
-/// source), with scratch rows so that [`AreaResize::apply`] allocates nothing.
+/// source), with scratch buffers so that [`AreaResize::apply`] allocates nothing.
+///
+/// The arithmetic is OpenCV's, operation for operation: each source row is first summed
+/// horizontally into destination columns, then the rows are weighted and summed vertically,
+/// both from zero in source order. Unlike OpenCV, each source row's horizontal sums are
+/// computed once even when the row straddles two destination rows.
 #[derive(Clone, Debug)]
 pub struct AreaResize {
     src_width: usize,
     src_height: usize,
     dst_width: usize,
     dst_height: usize,
-    x_taps: Vec<Tap>,
+    columns: ColumnTaps,
     y_taps: Vec<Tap>,
+    /// One source row as floats, `[src_width]`.
     row: Vec<f32>,
+    /// Every source row summed horizontally, `[src_height][dst_width]`.
+    row_sums: Vec<f32>,
     sums: Vec<f32>,
 }
 
@@ -77,9 +163,10 @@ impl AreaResize {
             src_height,
             dst_width,
             dst_height,
-            x_taps: axis_taps(src_width, dst_width),
+            columns: ColumnTaps::new(&axis_taps(src_width, dst_width), src_width, dst_width),
             y_taps: axis_taps(src_height, dst_height),
-            row: vec![0.0; dst_width],
+            row: vec![0.0; src_width],
+            row_sums: vec![0.0; src_height * dst_width],
             sums: vec![0.0; dst_width],
         }
     }
@@ -96,6 +183,15 @@ impl AreaResize {
             self.dst_width * self.dst_height,
             "destination length"
         );
+        for (src_row, row_sums) in src
+            .chunks_exact(self.src_width)
+            .zip(self.row_sums.chunks_exact_mut(self.dst_width))
+        {
+            for (value, &byte) in self.row.iter_mut().zip(src_row) {
+                *value = f32::from(byte);
+            }
+            self.columns.apply(&self.row, row_sums);
+        }
         let mut current = 0;
         self.sums.fill(0.0);
         for tap in &self.y_taps {
@@ -107,12 +203,8 @@ impl AreaResize {
                 self.sums.fill(0.0);
                 current = tap.dst;
             }
-            let src_row = &src[tap.src * self.src_width..][..self.src_width];
-            self.row.fill(0.0);
-            for x in &self.x_taps {
-                self.row[x.dst] += f32::from(src_row[x.src]) * x.weight;
-            }
-            for (sum, value) in self.sums.iter_mut().zip(&self.row) {
+            let row = &self.row_sums[tap.src * self.dst_width..][..self.dst_width];
+            for (sum, value) in self.sums.iter_mut().zip(row) {
                 *sum += tap.weight * value;
             }
         }
@@ -123,11 +215,20 @@ impl AreaResize {
     }
 }
 
-/// Rounds one row of weighted sums to grey levels.
+/// Rounds one row of weighted sums (never negative) to grey levels, half to even as OpenCV's
+/// `saturate_cast` does.
 fn store(sums: &[f32], dst: &mut [u8]) {
-    for (out, sum) in dst.iter_mut().zip(sums) {
-        *out = sum.round_ties_even().clamp(0.0, 255.0) as u8;
+    for (out, &sum) in dst.iter_mut().zip(sums) {
+        *out = round_half_even(sum).clamp(0.0, 255.0) as u8;
     }
+}
+
+/// `x.round_ties_even()` for `0 <= x < 2^23`, without the libm call that baseline x86-64 makes
+/// of it: `x + 2^23` has no fraction bits left, so the addition itself rounds half to even,
+/// and subtracting `2^23` again is exact.
+fn round_half_even(x: f32) -> f32 {
+    const NO_FRACTION: f32 = 8_388_608.0;
+    (x + NO_FRACTION) - NO_FRACTION
 }
 
 #[cfg(test)]
@@ -142,6 +243,23 @@ mod tests {
                 let total: f32 = taps.iter().filter(|t| t.dst == d).map(|t| t.weight).sum();
                 assert!((total - 1.0).abs() < 1e-5, "{src}->{dst} at {d}: {total}");
             }
+        }
+    }
+
+    #[test]
+    fn rounding_is_half_to_even() {
+        for step in 0..=2 * 256 * 64 {
+            let x = step as f32 / 128.0;
+            assert_eq!(super::round_half_even(x), x.round_ties_even(), "{x}");
+        }
+        for (x, rounded) in [
+            (0.5, 0.0),
+            (1.5, 2.0),
+            (2.5, 2.0),
+            (254.5, 254.0),
+            (0.49999997, 0.0),
+        ] {
+            assert_eq!(super::round_half_even(x), rounded, "{x}");
         }
     }
 
