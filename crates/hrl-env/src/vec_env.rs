@@ -69,7 +69,8 @@ pub struct VecEnv<T: ObsElement> {
     finished_stats: Vec<Option<EpisodeStats>>,
     finished: Vec<FinishedEpisode>,
     pool: Option<rayon::ThreadPool>,
-    envs_per_thread: usize,
+    /// Copies stepped by one pool task (see [`envs_per_task`]).
+    envs_per_task: usize,
 }
 
 impl<T: ObsElement> VecEnv<T> {
@@ -120,7 +121,7 @@ impl<T: ObsElement> VecEnv<T> {
             finished_stats: vec![None; n],
             finished: Vec::with_capacity(n),
             pool,
-            envs_per_thread: n.div_ceil(num_threads),
+            envs_per_task: envs_per_task(n, num_threads),
         };
         vec_env.reset(config.seed)?;
         Ok(vec_env)
@@ -179,7 +180,7 @@ impl<T: ObsElement> VecEnv<T> {
                 num_actions,
             });
         }
-        let (k, len) = (self.envs_per_thread, self.obs_len);
+        let (k, len) = (self.envs_per_task, self.obs_len);
         match &self.pool {
             None => step_all(
                 &mut self.envs,
@@ -205,6 +206,7 @@ impl<T: ObsElement> VecEnv<T> {
                     self.finished_stats.par_chunks_mut(k),
                 )
                     .into_par_iter()
+                    .with_max_len(1)
                     .try_for_each(
                         |(envs, actions, obs, final_obs, rew, term, trunc, fin)| {
                             step_all(
@@ -529,6 +531,14 @@ fn dtype_name(dtype: ObsDtype) -> &'static str {
         ObsDtype::U8 => "u8",
         ObsDtype::F32 => "f32",
     }
+}
+
+/// How many copies one pool task steps: about four tasks per thread, so that a thread whose
+/// copies finish early (most steps) takes over tasks from one whose copies are resetting (a new
+/// Atari game: up to 30 no-op frames and the fire reset). One static run of copies per thread
+/// left the other thread idle through every reset; envpool balances its queue the same way.
+fn envs_per_task(num_envs: usize, num_threads: usize) -> usize {
+    num_envs.div_ceil(4 * num_threads).max(1)
 }
 
 /// Steps a contiguous run of copies; `out` holds exactly their slices.
