@@ -282,3 +282,45 @@ impl ConvLayerConfig {
         per_branch * branch_count(self.branches)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::PatchGeometry;
+
+    #[test]
+    fn nature_layers_gather_runs_of_pixels_and_minatar_single_floats() {
+        // (h, w, c_in, kernel, stride) -> (pixels per row, gathers rows)
+        let cases = [
+            ((84, 84, 4, 8, 4), (4, true)),
+            ((20, 20, 32, 4, 2), (2, true)),
+            ((9, 9, 64, 3, 1), (1, true)),
+            ((10, 10, 4, 3, 1), (1, false)),
+            ((29, 29, 4, 8, 4), (1, false)),
+        ];
+        for ((h, w, c_in, kernel, stride), (chunk, rows)) in cases {
+            let geometry = PatchGeometry::new(h, w, c_in, kernel, stride);
+            assert_eq!(geometry.chunk, chunk, "{h}x{w}x{c_in}, {kernel}/{stride}");
+            assert_eq!(
+                geometry.gathers_rows(),
+                rows,
+                "{h}x{w}x{c_in}, {kernel}/{stride}"
+            );
+        }
+    }
+
+    #[test]
+    fn row_indices_of_a_two_by_two_kernel() {
+        // A [4, 4] single-channel image, 2x2 kernel, stride 2: rows of 2 pixels, 2 per patch.
+        let geometry = PatchGeometry::new(4, 4, 1, 2, 2);
+        assert_eq!(geometry.chunk, 2);
+        assert_eq!(
+            geometry.row_indices(1),
+            [0, 2, 1, 3, 4, 6, 5, 7].map(i64::from).to_vec()
+        );
+        // Pixels (0,0),(0,1),(1,0),(1,1) for the first output pixel, and so on.
+        assert_eq!(
+            geometry.element_indices()[..8].to_vec(),
+            [0, 1, 4, 5, 2, 3, 6, 7].map(i64::from).to_vec()
+        );
+    }
+}

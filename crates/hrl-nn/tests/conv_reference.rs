@@ -86,11 +86,20 @@ fn nature_first_layer_shape() {
 
 #[test]
 fn patches_gathered_in_runs_of_pixels() {
-    // Widths that the kernel and stride divide, so the gather copies runs of 4 and 2 pixels
-    // (the Nature network's 84 -> 20 -> 9 pattern), one of them with a height that is not.
+    // The Nature network's pattern (84 -> 20 -> 9 -> 7) on smaller images: widths that kernel
+    // and stride divide, with enough channels that the gather copies runs of 4, 2 and 1 pixels
+    // as rows (16, 32 and 16 floats); one height the stride does not divide.
     check((2, 4, 28, 28, 8, 8, 4), 5);
-    check((3, 5, 10, 10, 6, 4, 2), 6);
-    check((2, 3, 13, 12, 4, 4, 2), 7);
+    check((3, 16, 10, 10, 6, 4, 2), 6);
+    check((2, 16, 13, 12, 4, 4, 2), 7);
+    check((2, 16, 7, 9, 8, 3, 1), 8);
+}
+
+#[test]
+fn few_channels_gathered_element_by_element() {
+    // Rows of fewer than 16 floats: MinAtar's few channels at stride 1, and runs of 2 pixels.
+    check((3, 5, 10, 10, 6, 4, 2), 9);
+    check((2, 3, 13, 12, 4, 4, 2), 10);
 }
 
 #[test]
