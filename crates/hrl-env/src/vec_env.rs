@@ -538,7 +538,7 @@ fn dtype_name(dtype: ObsDtype) -> &'static str {
 /// Atari game: up to 30 no-op frames and the fire reset). One static run of copies per thread
 /// left the other thread idle through every reset; envpool balances its queue the same way.
 fn envs_per_task(num_envs: usize, num_threads: usize) -> usize {
-    num_envs.div_ceil(4 * num_threads).max(1)
+    num_envs.div_ceil(4 * num_threads)
 }
 
 /// Steps a contiguous run of copies; `out` holds exactly their slices.

@@ -67,11 +67,10 @@ impl ColumnTaps {
             first[tap.dst] = first[tap.dst].min(tap.src);
             count[tap.dst] += 1;
         }
-        let width = count.iter().copied().max().unwrap_or(0);
+        let width = count.into_iter().max().unwrap_or(0);
         // Shift short columns left so that every padded index stays inside the row.
-        for (start, &n) in first.iter_mut().zip(&count) {
+        for start in &mut first {
             *start = (*start).min(src_len - width);
-            debug_assert!(n <= width);
         }
         let mut weights = vec![0.0; dst_len * width];
         for tap in taps {
@@ -87,43 +86,28 @@ impl ColumnTaps {
     /// `out[d] = sum_j weights[d, j] * row[first[d] + j]`, accumulated from zero in source
     /// order.
     fn apply(&self, row: &[f32], out: &mut [f32]) {
-        // Shrinking 160 or 210 pixels to 84 needs 3 or 4 taps; a fixed count unrolls the sum.
+        // Shrinking 160 or 210 pixels to 84 needs 3 or 4 taps: with the width a constant in
+        // those calls, the compiler unrolls each column's sum.
         match self.width {
-            3 => self.apply_fixed::<3>(row, out),
-            4 => self.apply_fixed::<4>(row, out),
-            _ => {
-                for ((out, &start), weights) in out
-                    .iter_mut()
-                    .zip(&self.first)
-                    .zip(self.weights.chunks_exact(self.width))
-                {
-                    *out = dot_from_zero(&row[start..start + self.width], weights);
-                }
-            }
+            3 => self.sum_columns(3, row, out),
+            4 => self.sum_columns(4, row, out),
+            width => self.sum_columns(width, row, out),
         }
     }
 
-    fn apply_fixed<const WIDTH: usize>(&self, row: &[f32], out: &mut [f32]) {
+    #[inline(always)]
+    fn sum_columns(&self, width: usize, row: &[f32], out: &mut [f32]) {
         for ((out, &start), weights) in out
             .iter_mut()
             .zip(&self.first)
-            .zip(self.weights.chunks_exact(WIDTH))
+            .zip(self.weights.chunks_exact(width))
         {
-            let values: &[f32; WIDTH] = row[start..start + WIDTH]
-                .try_into()
-                .expect("a window of WIDTH values");
-            *out = dot_from_zero(values, weights);
+            *out = row[start..start + width]
+                .iter()
+                .zip(weights)
+                .fold(0.0, |sum, (value, weight)| sum + value * weight);
         }
     }
-}
-
-/// `((0 + a0 b0) + a1 b1) + ...`, left to right.
-#[inline(always)]
-fn dot_from_zero(values: &[f32], weights: &[f32]) -> f32 {
-    values
-        .iter()
-        .zip(weights)
-        .fold(0.0, |sum, (value, weight)| sum + value * weight)
 }
 
 /// A resize from `src_height x src_width` to `dst_height x dst_width` (each no larger than the
