@@ -182,6 +182,73 @@ fn a_local_sweep_completes_and_a_second_run_skips_it() {
 }
 
 #[test]
+fn a_sweep_continues_on_a_fresh_machine_from_its_archive() {
+    let dir = fresh_dir("archive");
+    let file = sweep_file(&dir, "arch", "[\"cartpole\"]", "[\"relu\"]", "[1, 2]");
+    let archive = dir.join("results/arch/runs.tar.gz");
+    let first_machine = dir.join("first");
+    let run = |out: &Path| {
+        hrl(&[
+            "sweep",
+            "run",
+            s(&file),
+            "--out",
+            s(out),
+            "--archive",
+            s(&archive),
+        ])
+    };
+    let first = run(&first_machine);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stdout(&first).contains("2 runs: 2 trained"),
+        "{}",
+        stdout(&first)
+    );
+    assert!(archive.exists());
+
+    // A fresh machine: no sweep folder, only the committed archive, and the grid grew by a seed.
+    let file = sweep_file(&dir, "arch", "[\"cartpole\"]", "[\"relu\"]", "[1, 2, 3]");
+    let second_machine = dir.join("second");
+    let second = run(&second_machine);
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(
+        stdout(&second).contains("3 runs: 1 trained, 2 already complete"),
+        "{}",
+        stdout(&second)
+    );
+    assert!(
+        stdout(&second).contains("3 complete runs"),
+        "{}",
+        stdout(&second)
+    );
+    for name in ["pqn.cartpole.relu.s1", "pqn.cartpole.relu.s2"] {
+        assert_eq!(
+            std::fs::read(second_machine.join("arch").join(name).join("metrics.csv")).unwrap(),
+            std::fs::read(first_machine.join("arch").join(name).join("metrics.csv")).unwrap(),
+            "{name}"
+        );
+    }
+    let listing = Command::new("tar")
+        .arg("-tzf")
+        .arg(&archive)
+        .output()
+        .unwrap();
+    let listing = stdout(&listing);
+    assert!(
+        listing.contains("arch/pqn.cartpole.relu.s3/summary.json"),
+        "{listing}"
+    );
+    assert!(!listing.contains("checkpoints"), "{listing}");
+
+    std::fs::write(&archive, b"not an archive").unwrap();
+    let bad = run(&dir.join("third"));
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("runs.tar.gz"), "{}", stderr(&bad));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_failing_run_is_reported_while_the_others_complete() {
     let dir = fresh_dir("failing");
     // 2048 agent steps is less than one update of the MinAtar preset (128 x 32): that run's

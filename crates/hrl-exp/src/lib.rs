@@ -13,6 +13,7 @@ pub mod report;
 pub mod run_dir;
 pub mod stats;
 pub mod sweep;
+pub mod sweep_archive;
 pub mod sweep_local;
 pub mod sweep_run;
 pub mod sweep_slurm;

@@ -1,14 +1,16 @@
 //! The local backend: a sweep's runs as child `hrl train` processes on this machine, a given
 //! number at a time, each run as [`crate::sweep_run::run_one`] runs it (skipped if complete,
 //! resumed if started, retried, its failure recorded), then a report with a table of the
-//! failures and the tail of their logs.
+//! failures and the tail of their logs. With an archive, every run that completes is packed into
+//! it at once ([`crate::sweep_archive`]), so finished runs survive the machine.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use crate::sweep::{Sweep, SweepRun};
+use crate::sweep_archive;
 use crate::sweep_run::{
     LOG_FILE, Launch, RunOutcome, RunnerOptions, SweepRunError, log_tail, run_one,
 };
@@ -23,6 +25,8 @@ pub struct LocalOptions {
     pub jobs: usize,
     /// How each run's children run.
     pub runner: RunnerOptions,
+    /// The archive that every completed run is packed into as it completes, if any.
+    pub archive: Option<PathBuf>,
 }
 
 /// How each run of a sweep ended, in grid order.
@@ -113,6 +117,7 @@ pub fn run_local(sweep: &Sweep, root: &Path, options: &LocalOptions) -> SweepRep
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<RunOutcome, SweepRunError>>>> =
         Mutex::new((0..total).map(|_| None).collect());
+    let archive_lock = Mutex::new(());
     std::thread::scope(|scope| {
         for _ in 0..options.jobs.clamp(1, total.max(1)) {
             scope.spawn(|| {
@@ -124,6 +129,18 @@ pub fn run_local(sweep: &Sweep, root: &Path, options: &LocalOptions) -> SweepRep
                     let start = Instant::now();
                     let result = run_one(run, &sweep_dir, &options.runner);
                     log_outcome(run, total, &result, start.elapsed().as_secs_f64());
+                    if let (Some(archive), Ok(RunOutcome::Succeeded { .. })) =
+                        (&options.archive, &result)
+                    {
+                        let _packing = archive_lock.lock();
+                        match sweep_archive::pack(&sweep_dir, archive) {
+                            Ok(count) => tracing::info!(
+                                "{}: {count} complete runs archived",
+                                archive.display()
+                            ),
+                            Err(error) => tracing::warn!("archiving the runs: {error}"),
+                        }
+                    }
                     if let Ok(mut slots) = results.lock() {
                         slots[index] = Some(result);
                     }
@@ -196,6 +213,7 @@ mod tests {
                 threads: 1,
                 retries: 1,
             },
+            archive: None,
         };
         let report = run_local(&sweep, &root, &options);
         assert_eq!(report.results.len(), 6);

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use hrl_exp::sweep::{DEFAULT_ROOT, Sweep};
+use hrl_exp::sweep_archive;
 use hrl_exp::sweep_local::{LocalOptions, run_local};
 use hrl_exp::sweep_run::{RunOutcome, RunnerOptions, run_one};
 use hrl_exp::sweep_slurm::{SlurmOptions, submit, write_script};
@@ -60,6 +61,10 @@ struct RunArgs {
     jobs: usize,
     #[command(flatten)]
     runner: RunnerArgs,
+    /// The sweep's archive (e.g. results/NAME/runs.tar.gz): its complete runs are unpacked
+    /// first and not trained again, and every run that completes is packed into it at once.
+    #[arg(long, value_name = "FILE.tar.gz")]
+    archive: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -129,8 +134,21 @@ fn run_here(args: RunArgs) -> anyhow::Result<()> {
     let options = LocalOptions {
         jobs: args.jobs,
         runner: runner_options(&args.runner)?,
+        archive: args.archive,
     };
     let root = &args.location.out;
+    if let Some(archive) = &options.archive {
+        let restored = sweep_archive::restore(archive, &sweep.name, &sweep.dir(root))
+            .with_context(|| format!("restoring the runs of {}", archive.display()))?;
+        tracing::info!(
+            "{}: {} runs restored, {} already complete here, {} held by another process, {} incomplete in the archive",
+            archive.display(),
+            restored.restored.len(),
+            restored.already_complete.len(),
+            restored.busy.len(),
+            restored.incomplete.len()
+        );
+    }
     tracing::info!(
         "sweep {}: {} runs into {}, {} at a time",
         sweep.name,
@@ -140,6 +158,11 @@ fn run_here(args: RunArgs) -> anyhow::Result<()> {
     );
     let report = run_local(&sweep, root, &options);
     println!("{}", report.summary_line());
+    if let Some(archive) = &options.archive {
+        let count = sweep_archive::pack(&sweep.dir(root), archive)
+            .with_context(|| format!("archiving the runs into {}", archive.display()))?;
+        println!("{}: {count} complete runs", archive.display());
+    }
     print!("{}", report.failure_table(&sweep.dir(root)));
     if report.any_failed() {
         bail!(
