@@ -214,6 +214,41 @@ fn a_report_on_synthetic_runs_writes_tables_figures_and_lists_incomplete_runs() 
     // left out), the same for the eval scores (breakout only).
     assert_eq!(aggregates.lines().count(), 1 + 16, "{aggregates}");
     assert!(aggregates.contains("minatar,final,pqn,relu,optimality_gap,"));
+
+    // Final health: the mean of the diagnostics rows at step >= 0.9 * 20480 (rows 18 to 20, at
+    // progress 0.9, 0.95 and 1), the same in every run, so the interval is that point too.
+    let health = std::fs::read_to_string(out.join("health.csv")).unwrap();
+    assert_eq!(
+        health.lines().next().unwrap(),
+        "suite,algo,repr,metric,mean,ci_low,ci_high,games,runs"
+    );
+    for (repr, metric, expected) in [
+        ("relu", "dead_fraction", 0.3 * 0.95),
+        ("hr-tanh", "dead_fraction", 0.05 * 0.95),
+        ("relu", "dormant_fraction", 0.1),
+        ("hr-tanh", "srank", 60.0 + 40.0 * 0.95),
+        ("relu", "erank", 40.0 + 20.0 * 0.95),
+    ] {
+        let prefix = format!("minatar,pqn,{repr},{metric},");
+        let line = health
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("no {prefix} row:\n{health}"));
+        let fields: Vec<&str> = line.split(',').collect();
+        for value in &fields[4..7] {
+            let value: f64 = value.parse().unwrap();
+            assert!(
+                (value - expected).abs() < 1e-9,
+                "{line}: expected {expected}"
+            );
+        }
+        assert_eq!(&fields[7..], ["2", "3"], "{line}");
+    }
+    assert!(
+        !health.contains("branch_correlation"),
+        "no run logs branch values:\n{health}"
+    );
+    assert!(md.contains("Every representation:"), "{md}");
     assert!(aggregates.contains("minatar,final,pqn,relu,iqm,"));
     assert!(
         aggregates

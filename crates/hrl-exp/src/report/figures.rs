@@ -10,6 +10,7 @@ use plotters::prelude::*;
 
 use super::aggregates::{Metric, ScoreKind};
 use super::curves::{BandPoint, StepGrid, band};
+use super::health::HealthMetric;
 use super::run_data::DiagnosticsPoint;
 use super::{Report, ReportError, ReportRun};
 use crate::stats::Interval;
@@ -135,9 +136,9 @@ pub fn write_figures(report: &Report, out: &Path) -> Result<Vec<WrittenFigure>, 
         );
         type Pick = fn(&DiagnosticsPoint) -> Option<f64>;
         let panels: [(&str, Pick); 3] = [
-            ("dead fraction", |d| d.dead_fraction),
-            ("srank", |d| d.srank),
-            ("erank", |d| d.erank),
+            ("dead fraction", |d| d.get(HealthMetric::DeadFraction)),
+            ("srank", |d| d.get(HealthMetric::Srank)),
+            ("erank", |d| d.get(HealthMetric::Erank)),
         ];
         let charts = panels
             .iter()

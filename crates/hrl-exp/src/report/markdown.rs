@@ -1,11 +1,13 @@
 //! `report.md`: what was aggregated and how, the aggregates with their intervals, probabilities
-//! of improvement, per-game final scores, the figures, and the runs left out.
+//! of improvement, per-game final scores, the representation health as numbers, the figures, and
+//! the runs left out.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use super::aggregates::{Metric, ScoreKind};
+use super::aggregates::{GroupKey, Metric, ScoreKind};
 use super::figures::{FigureKind, WrittenFigure, unit};
+use super::health::{HealthMetric, HealthRow};
 use super::{Report, ReportRun};
 use crate::stats::Interval;
 
@@ -220,6 +222,7 @@ fn suite_section(md: &mut String, report: &Report, suite: &str, figures: &[Writt
         );
     }
     md.push_str("\n### Representation diagnostics\n");
+    health_tables(md, report, suite);
     figure(
         md,
         figures,
@@ -227,6 +230,78 @@ fn suite_section(md: &mut String, report: &Report, suite: &str, figures: &[Writt
             suite: suite.to_string(),
         },
     );
+}
+
+/// The final representation health of each algorithm x representation, as numbers.
+fn health_tables(md: &mut String, report: &Report, suite: &str) {
+    let rows: Vec<&HealthRow> = report
+        .health
+        .iter()
+        .filter(|r| r.key.suite == suite)
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "\nFinal values (mean over the diagnostics points of the last {}% of training), mean over runs with 95% stratified-bootstrap intervals (`health.csv`).",
+        report.options.final_fraction * 100.0
+    );
+    let keys: Vec<&GroupKey> = rows
+        .iter()
+        .map(|r| &r.key)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for (metrics, heading) in [
+        (&HealthMetric::COMMON[..], "Every representation"),
+        (
+            &HealthMetric::HADAMARD[..],
+            "Hadamard branches (`dead_first_x_second`: the dead fraction if the branches saturated independently, the paper's p²)",
+        ),
+    ] {
+        let chosen: Vec<&&GroupKey> = keys
+            .iter()
+            .filter(|k| {
+                rows.iter()
+                    .any(|r| &&r.key == *k && metrics.contains(&r.metric))
+            })
+            .collect();
+        if chosen.is_empty() {
+            continue;
+        }
+        let mut header = format!("\n{heading}:\n\n| algo | repr | runs |");
+        let mut rule = String::from("|---|---|---|");
+        if metrics.contains(&HealthMetric::DeadIfIndependent) {
+            header += " dead_fraction |";
+            rule += "---|";
+        }
+        for metric in metrics {
+            header += &format!(" {} |", metric.name());
+            rule += "---|";
+        }
+        let _ = writeln!(md, "{header}\n{rule}");
+        for key in chosen {
+            let value = |metric: HealthMetric| {
+                rows.iter()
+                    .find(|r| &&r.key == key && r.metric == metric)
+                    .map(|r| (interval(&r.interval), r.games * r.runs))
+            };
+            let runs = metrics
+                .iter()
+                .find_map(|&m| value(m))
+                .map_or(0, |(_, runs)| runs);
+            let mut line = format!("| {} | {} | {runs} |", key.algo, key.repr);
+            if metrics.contains(&HealthMetric::DeadIfIndependent) {
+                let dead = value(HealthMetric::DeadFraction).map_or("—".into(), |(v, _)| v);
+                line += &format!(" {dead} |");
+            }
+            for &metric in metrics {
+                line += &format!(" {} |", value(metric).map_or("—".into(), |(v, _)| v));
+            }
+            let _ = writeln!(md, "{line}");
+        }
+    }
 }
 
 fn per_game_scores(md: &mut String, report: &Report, suite: &str) {

@@ -6,9 +6,9 @@
 //! training episodes ([`scores`]) and by its evaluation return where it has one, normalises the
 //! scores per game ([`normalise`], with [`atari_scores`], [`minatar_scores`] and the measured
 //! random scores of [`baselines`]), and computes the aggregates of each suite x algorithm x representation
-//! ([`aggregates`]). Runs that are not complete (no `summary.json`, a lock or a failure marker)
+//! ([`aggregates`]) and the final representation health of each with intervals ([`health`]). Runs that are not complete (no `summary.json`, a lock or a failure marker)
 //! are listed with their progress and never enter an aggregate. [`write`] puts
-//! `aggregates.csv`, `scores.csv`, `improvement.csv`, `baselines.json`, `report.md` and the
+//! `aggregates.csv`, `scores.csv`, `improvement.csv`, `health.csv`, `baselines.json`, `report.md` and the
 //! figures (PNG and SVG) in the output folder, each file written atomically.
 
 pub mod aggregates;
@@ -19,6 +19,7 @@ pub mod curves;
 pub mod discovery;
 mod error;
 pub mod figures;
+pub mod health;
 pub mod markdown;
 pub mod minatar_scores;
 pub mod normalise;
@@ -36,6 +37,7 @@ use crate::train_config::env_family;
 use aggregates::{Aggregates, ScoreKind, ScoredCell};
 use baselines::Baselines;
 use discovery::DiscoveredRun;
+use health::{HealthCell, HealthMetric, HealthRow};
 use normalise::Normalisation;
 use run_data::RunData;
 
@@ -104,6 +106,8 @@ pub struct Report {
     pub measured_baselines: Vec<String>,
     /// The aggregates of the complete runs.
     pub aggregates: Aggregates,
+    /// Final representation health of the complete runs, per suite x algorithm x representation.
+    pub health: Vec<HealthRow>,
     /// Runs left out of the aggregates and other caveats.
     pub notes: Vec<String>,
 }
@@ -204,6 +208,32 @@ pub fn build(roots: &[PathBuf], options: ReportOptions) -> Result<Report, Report
         }
     }
     let aggregates = aggregates::compute(&cells, &raw_suites, &options.bootstrap)?;
+    let health_cells: Vec<HealthCell> = runs
+        .iter()
+        .filter(|r| r.run.status.is_complete())
+        .flat_map(|run| {
+            let key = aggregates::GroupKey {
+                suite: run.suite.clone(),
+                kind: ScoreKind::Final,
+                algo: run.run.identity.algo.clone(),
+                repr: run.run.identity.repr.clone(),
+            };
+            HealthMetric::ALL.into_iter().filter_map(move |metric| {
+                Some(HealthCell {
+                    key: key.clone(),
+                    metric,
+                    game: run.run.identity.env.clone(),
+                    seed: run.run.identity.seed,
+                    value: health::final_value(
+                        &run.data.diagnostics,
+                        metric,
+                        options.final_fraction,
+                    )?,
+                })
+            })
+        })
+        .collect();
+    let health = health::compute(&health_cells, &options.bootstrap)?;
     Ok(Report {
         options,
         runs,
@@ -211,6 +241,7 @@ pub fn build(roots: &[PathBuf], options: ReportOptions) -> Result<Report, Report
         baselines,
         measured_baselines: measured,
         aggregates,
+        health,
         notes,
     })
 }

@@ -14,6 +14,7 @@ use std::path::Path;
 
 use super::ReportError;
 use super::csv_table::CsvTable;
+use super::health::HealthMetric;
 use crate::run_dir::RunPaths;
 
 /// File name of the per-episode table in a run folder.
@@ -57,12 +58,39 @@ impl ReturnSource {
 pub struct DiagnosticsPoint {
     /// Agent steps.
     pub step: f64,
-    /// Fraction of dead units of the representation layer.
-    pub dead_fraction: Option<f64>,
-    /// srank of the representation on the probe batch.
-    pub srank: Option<f64>,
-    /// Entropy effective rank of the representation on the probe batch.
-    pub erank: Option<f64>,
+    /// Each [`HealthMetric`] read from its column, by [`HealthMetric::index`].
+    values: [Option<f64>; HealthMetric::ALL.len()],
+}
+
+impl DiagnosticsPoint {
+    /// A point with no values yet.
+    pub fn new(step: f64) -> Self {
+        DiagnosticsPoint {
+            step,
+            values: [None; HealthMetric::ALL.len()],
+        }
+    }
+
+    /// The value of `metric` at this point (the derived
+    /// [`HealthMetric::DeadIfIndependent`] from the two branches' values).
+    pub fn get(&self, metric: HealthMetric) -> Option<f64> {
+        match metric {
+            HealthMetric::DeadIfIndependent => Some(
+                self.get(HealthMetric::DeadFractionFirst)?
+                    * self.get(HealthMetric::DeadFractionSecond)?,
+            ),
+            metric => self.values[metric.index()],
+        }
+    }
+
+    /// Sets the value of a metric read from `metrics.csv`.
+    pub fn set(&mut self, metric: HealthMetric, value: Option<f64>) {
+        self.values[metric.index()] = value;
+    }
+
+    fn is_empty(&self) -> bool {
+        self.values.iter().all(Option::is_none)
+    }
 }
 
 /// Everything a report reads from one run folder.
@@ -194,22 +222,21 @@ fn episodes_from_metrics(
 
 fn read_metrics_extras(table: &CsvTable, data: &mut RunData) -> Result<(), ReportError> {
     let step = table.require("step")?;
-    let dead = table.column("dead_fraction");
-    let srank = table.column("srank");
-    let erank = table.column("erank");
+    let columns: Vec<(HealthMetric, usize)> = HealthMetric::ALL
+        .iter()
+        .filter_map(|&m| Some((m, table.column(m.column()?)?)))
+        .collect();
     let eval = table.column("eval_return");
     for row in table.rows() {
         let Some(at) = row.get(step) else {
             continue;
         };
         data.steps = Some(at.max(0.0) as u64);
-        let point = DiagnosticsPoint {
-            step: at,
-            dead_fraction: dead.and_then(|c| row.get(c)).filter(|v| v.is_finite()),
-            srank: srank.and_then(|c| row.get(c)).filter(|v| v.is_finite()),
-            erank: erank.and_then(|c| row.get(c)).filter(|v| v.is_finite()),
-        };
-        if point.dead_fraction.is_some() || point.srank.is_some() || point.erank.is_some() {
+        let mut point = DiagnosticsPoint::new(at);
+        for &(metric, column) in &columns {
+            point.set(metric, row.get(column).filter(|v| v.is_finite()));
+        }
+        if !point.is_empty() {
             data.diagnostics.push(point);
         }
         if let Some(value) = eval.and_then(|c| row.get(c)).filter(|v| v.is_finite()) {
@@ -276,8 +303,11 @@ mod tests {
             .collect();
         assert_eq!(batches, [(200.0, 1.5, 3.0), (400.0, 2.0, 1.0)]);
         assert_eq!(data.diagnostics.len(), 2);
-        assert_eq!(data.diagnostics[0].dead_fraction, Some(0.25));
-        assert_eq!(data.diagnostics[1].srank, Some(8.0));
+        assert_eq!(
+            data.diagnostics[0].get(HealthMetric::DeadFraction),
+            Some(0.25)
+        );
+        assert_eq!(data.diagnostics[1].get(HealthMetric::Srank), Some(8.0));
         assert_eq!(data.steps, Some(400));
         assert_eq!(data.eval_return, Some(8.0), "summary.json wins");
         fs::remove_dir_all(&dir).unwrap();

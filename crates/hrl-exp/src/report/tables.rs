@@ -8,6 +8,9 @@
 //!   `return_source,path` (steps in agent steps, scores in game points, empty where none).
 //! * `improvement.csv`: `suite,score,algo,x,y,games,probability,ci_low,ci_high`, the
 //!   probability that a run of representation `x` beats one of `y` on the same game.
+//! * `health.csv`: `suite,algo,repr,metric,mean,ci_low,ci_high,games,runs`, the final value of
+//!   each representation-health metric (see [`super::health`]) averaged over runs, with 95%
+//!   stratified-bootstrap intervals.
 //!
 //! Numbers are written in full precision (Rust's shortest round-trip form).
 
@@ -17,12 +20,13 @@ use std::path::{Path, PathBuf};
 use super::{Report, ReportError};
 use crate::atomic;
 
-/// Writes the three tables into `out`; returns their paths.
+/// Writes the four tables into `out`; returns their paths.
 pub fn write_tables(report: &Report, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
     let tables = [
         ("aggregates.csv", aggregates_csv(report)),
         ("scores.csv", scores_csv(report)),
         ("improvement.csv", improvement_csv(report)),
+        ("health.csv", health_csv(report)),
     ];
     let mut written = Vec::new();
     for (name, text) in tables {
@@ -68,6 +72,25 @@ pub fn aggregates_csv(report: &Report) -> String {
             field(a.interval.upper),
             field(a.games),
             field(a.runs),
+        ]);
+    }
+    text
+}
+
+/// The text of `health.csv`.
+pub fn health_csv(report: &Report) -> String {
+    let mut text = String::from("suite,algo,repr,metric,mean,ci_low,ci_high,games,runs\n");
+    for row in &report.health {
+        text += &line(&[
+            field(&row.key.suite),
+            field(&row.key.algo),
+            field(&row.key.repr),
+            field(row.metric.name()),
+            field(row.interval.point),
+            field(row.interval.lower),
+            field(row.interval.upper),
+            field(row.games),
+            field(row.runs),
         ]);
     }
     text
