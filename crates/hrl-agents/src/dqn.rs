@@ -19,7 +19,7 @@
 use std::path::Path;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use hrl_env::{FinishedEpisode, VecEnv};
 use hrl_nn::diag::DiagConfig;
@@ -29,7 +29,7 @@ use hrl_nn::probe::{self, ReprDiagnostics};
 use crate::AgentError;
 use crate::agent::{Agent, EnvSetup, Report};
 use crate::checkpoint::{self, REPLAY_FILE, TARGET_FILE};
-use crate::optim::{TorchRmsPropConfig, clip_global_norm};
+use crate::optim::{AdamConfig, TorchRmsPropConfig, clip_global_norm};
 use crate::policy::Policy;
 use crate::replay::{Batch, Experience, ReplayBuffer};
 use crate::rng::Rng;
@@ -300,9 +300,11 @@ impl DqnConfig {
     /// The configured optimiser.
     fn optimizer(&self) -> ModuleOptimizer {
         match self.optimizer {
-            DqnOptimizer::Adam => AdamConfig::new()
-                .with_epsilon(self.adam_epsilon as f32)
-                .init(),
+            DqnOptimizer::Adam => AdamConfig {
+                epsilon: self.adam_epsilon as f32,
+                ..AdamConfig::default()
+            }
+            .init(),
             DqnOptimizer::Rmsprop => TorchRmsPropConfig {
                 alpha: self.rmsprop_alpha,
                 epsilon: self.rmsprop_epsilon,

@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use hrl_env::{FinishedEpisode, VecEnv};
@@ -20,7 +20,7 @@ use hrl_nn::probe::{self, ReprDiagnostics};
 use crate::AgentError;
 use crate::agent::{Agent, EnvSetup, Report};
 use crate::checkpoint;
-use crate::optim::clip_global_norm;
+use crate::optim::{AdamConfig, clip_global_norm};
 use crate::policy::{Policy, sample_categorical};
 use crate::returns;
 use crate::rng::Rng;
@@ -197,9 +197,11 @@ impl Ppo {
         let obs_len = envs.spec().observation_len();
         let batch = config.batch_size();
         Ok(Ppo {
-            optimizer: AdamConfig::new()
-                .with_epsilon(config.adam_epsilon as f32)
-                .init(),
+            optimizer: AdamConfig {
+                epsilon: config.adam_epsilon as f32,
+                ..AdamConfig::default()
+            }
+            .init(),
             network,
             envs,
             model,

@@ -7,8 +7,9 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
+use hrl_agents::optim::AdamConfig;
 use hrl_nn::init::Init;
 use hrl_nn::network::{Head, NetworkConfig};
 use hrl_nn::repr::{ReprSpec, Width};
@@ -166,7 +167,7 @@ fn fit(
         error.square().mean()
     };
     let initial_mse = f64::from(mse(&model).into_scalar::<f32>());
-    let mut optimizer = AdamConfig::new().init();
+    let mut optimizer = AdamConfig::default().init();
     for _ in 0..config.steps {
         let loss = mse(&model);
         let grads = GradientsParams::from_grads(loss.backward(), &model);

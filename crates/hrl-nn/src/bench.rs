@@ -13,7 +13,7 @@
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 
 use crate::network::{Head, NetworkConfig};
@@ -141,10 +141,12 @@ pub fn train_flops(plan: &TorsoPlan, outputs: usize) -> f64 {
     3.0 * layers.iter().sum::<f64>() - layers.first().copied().unwrap_or(0.0)
 }
 
-/// Times `config` on `device` (the plain device; training runs on its autodiff form).
+/// Times `config` on `device` (the plain device; training runs on its autodiff form), training
+/// steps with `optimizer` (the command line gives it hrl-agents' Adam, as the agents use it).
 pub fn bench_network(
     config: &NetBenchConfig,
     device: &Device,
+    mut optimizer: ModuleOptimizer,
 ) -> Result<NetBenchResult, BenchError> {
     for (what, value) in [
         ("the batch size", config.batch),
@@ -181,7 +183,6 @@ pub fn bench_network(
                 Tensor::<2, Int>::from_data(TensorData::new(actions, [batch, 1]), &autodiff);
             let targets =
                 Tensor::<2>::random([batch, 1], Distribution::Normal(0.0, 1.0), &autodiff);
-            let mut optimizer = AdamConfig::new().init();
             rounds.time(model, |model| {
                 let chosen = model.forward(obs.clone()).gather(1, actions.clone());
                 let loss = (chosen - targets.clone()).square().mean().mul_scalar(0.5);
@@ -300,6 +301,10 @@ fn median(sorted: &[f64]) -> f64 {
 mod tests {
     use super::*;
 
+    fn adam() -> ModuleOptimizer {
+        burn::optim::AdamConfig::new().init()
+    }
+
     #[test]
     fn flop_counts_follow_the_layer_shapes() {
         let plan = network_config(TorsoKind::Minatar).torso_plan().unwrap();
@@ -331,11 +336,11 @@ mod tests {
             repeats: 1,
             round_ms: 0.0,
         };
-        let result = bench_network(&config, &device).unwrap();
+        let result = bench_network(&config, &device, adam()).unwrap();
         assert!(result.median_ms > 0.0 && result.gflops > 0.0);
         let zero = NetBenchConfig { batch: 0, ..config };
         assert_eq!(
-            bench_network(&zero, &device),
+            bench_network(&zero, &device, adam()),
             Err(BenchError::Zero {
                 what: "the batch size"
             })

@@ -1,10 +1,13 @@
-//! Optimisers and gradient transforms that burn lacks or configures differently: RAdam,
-//! PyTorch's RMSprop and clipping by the global norm.
+//! Optimisers and gradient transforms: Adam, PyTorch's RMSprop and RAdam, each updating a
+//! parameter in one pass on the CPU ([`host`]), and clipping by the global norm.
 
+mod adam;
 mod clip;
+pub mod host;
 mod radam;
 mod rmsprop;
 
+pub use adam::{Adam, AdamConfig};
 pub use clip::clip_global_norm;
 pub use radam::{RAdam, RAdamConfig, RAdamState};
-pub use rmsprop::TorchRmsPropConfig;
+pub use rmsprop::{RmsProp, TorchRmsPropConfig};

@@ -7,10 +7,17 @@
 //! ρ_t >= threshold:  θ -= lr * r_t * m̂ / (sqrt(v̂) + ε),  r_t = sqrt((ρ_t-4)(ρ_t-2)ρ∞ / ((ρ∞-4)(ρ∞-2)ρ_t))
 //! otherwise:         θ -= lr * m̂
 //! ```
+//!
+//! On the CPU the update runs as one loop per parameter (see [`super::host`]), elsewhere as
+//! tensor operations; both do the same `f32` arithmetic.
 
 use burn::optim::{LearningRate, ModuleOptimizer, Optimizer, RecordState, StateSink, StateSource};
 use burn::tensor::{Device, Tensor};
 use burn_pack::Scalar;
+
+use multiversion::multiversion;
+
+use super::host::{HostValues, on_host};
 
 /// RAdam's settings; the defaults are optax's.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -102,16 +109,15 @@ impl<const D: usize> RecordState for RAdamState<D> {
     }
 }
 
-impl Optimizer for RAdam {
-    type State<const D: usize> = RAdamState<D>;
-
-    fn step<const D: usize>(
+impl RAdam {
+    /// The update as tensor operations (any device).
+    fn step_with_tensor_ops<const D: usize>(
         &self,
         lr: LearningRate,
         tensor: Tensor<D>,
         grad: Tensor<D>,
-        state: Option<Self::State<D>>,
-    ) -> (Tensor<D>, Option<Self::State<D>>) {
+        state: Option<RAdamState<D>>,
+    ) -> (Tensor<D>, Option<RAdamState<D>>) {
         let c = &self.config;
         let (b1, b2) = (c.beta_1, c.beta_2);
         let (time, moment_1, moment_2) = match state {
@@ -141,6 +147,118 @@ impl Optimizer for RAdam {
             moment_2,
         };
         (tensor - update.mul_scalar(lr), Some(state))
+    }
+
+    /// The tensor operations of [`RAdam::step_with_tensor_ops`] in one loop over host values, in the same
+    /// `f32` arithmetic (every scalar rounded to `f32` as burn rounds it).
+    fn step_on_host<const D: usize>(
+        &self,
+        lr: LearningRate,
+        tensor: Tensor<D>,
+        grad: Tensor<D>,
+        state: Option<RAdamState<D>>,
+    ) -> (Tensor<D>, Option<RAdamState<D>>) {
+        let c = &self.config;
+        let (b1, b2) = (c.beta_1, c.beta_2);
+        let device = tensor.device();
+        let mut theta = HostValues::of(tensor);
+        let grad = HostValues::<D>::of(grad);
+        let (time, mut m, mut v, fresh) = match state {
+            Some(s) => (
+                s.time + 1,
+                HostValues::of(s.moment_1),
+                HostValues::of(s.moment_2),
+                false,
+            ),
+            None => (
+                1,
+                HostValues::zeros_like(&grad),
+                HostValues::zeros_like(&grad),
+                true,
+            ),
+        };
+        let t = i32::try_from(time).unwrap_or(i32::MAX);
+        let (scale, adaptive) = c.rectification(t);
+        let step = RAdamStep {
+            beta_1: b1 as f32,
+            beta_2: b2 as f32,
+            keep_1: (1.0 - b1) as f32,
+            keep_2: (1.0 - b2) as f32,
+            correction_1: (1.0 - b1.powi(t)) as f32,
+            correction_2: (1.0 - b2.powi(t)) as f32,
+            scale: adaptive.then_some(scale as f32),
+            epsilon: c.epsilon as f32,
+            lr: lr as f32,
+            fresh,
+        };
+        radam_update(
+            theta.values_mut(),
+            grad.values(),
+            m.values_mut(),
+            v.values_mut(),
+            &step,
+        );
+        let state = RAdamState {
+            time,
+            moment_1: m.into_tensor(&device),
+            moment_2: v.into_tensor(&device),
+        };
+        (theta.into_tensor(&device), Some(state))
+    }
+}
+
+/// The scalars of one RAdam step, each rounded to `f32` as burn rounds it.
+struct RAdamStep {
+    beta_1: f32,
+    beta_2: f32,
+    /// `1 - β1`, `1 - β2` (computed in `f64`).
+    keep_1: f32,
+    keep_2: f32,
+    /// `1 - β1^t`, `1 - β2^t`.
+    correction_1: f32,
+    correction_2: f32,
+    /// `r_t` where the rectified update applies, else `None` (the update is `m̂`).
+    scale: Option<f32>,
+    epsilon: f32,
+    lr: f32,
+    /// The first step (no moments yet).
+    fresh: bool,
+}
+
+#[multiversion(targets("x86_64+avx512f"))]
+fn radam_update(theta: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32], step: &RAdamStep) {
+    for (((theta, &g), m), v) in theta.iter_mut().zip(grad).zip(m).zip(v) {
+        if step.fresh {
+            *m = g * step.keep_1;
+            *v = (g * g) * step.keep_2;
+        } else {
+            *m = *m * step.beta_1 + g * step.keep_1;
+            *v = *v * step.beta_2 + (g * g) * step.keep_2;
+        }
+        let m_hat = *m / step.correction_1;
+        let update = match step.scale {
+            Some(scale) => (m_hat * scale) / ((*v / step.correction_2).sqrt() + step.epsilon),
+            None => m_hat,
+        };
+        *theta -= update * step.lr;
+    }
+}
+
+impl Optimizer for RAdam {
+    type State<const D: usize> = RAdamState<D>;
+
+    fn step<const D: usize>(
+        &self,
+        lr: LearningRate,
+        tensor: Tensor<D>,
+        grad: Tensor<D>,
+        state: Option<Self::State<D>>,
+    ) -> (Tensor<D>, Option<Self::State<D>>) {
+        if on_host(&tensor) {
+            self.step_on_host(lr, tensor, grad, state)
+        } else {
+            self.step_with_tensor_ops(lr, tensor, grad, state)
+        }
     }
 
     fn to_device<const D: usize>(mut state: Self::State<D>, device: &Device) -> Self::State<D> {
@@ -204,6 +322,32 @@ mod tests {
                 step + 1,
                 expected[step]
             );
+        }
+    }
+
+    #[test]
+    fn the_host_loop_equals_the_tensor_operations_to_the_last_bit() {
+        use burn::tensor::Distribution;
+        let device = Device::flex();
+        let optimizer = RAdamConfig::default().build();
+        let bits =
+            |t: &Tensor<2>| -> Vec<u32> { t.to_data().iter::<f32>().map(f32::to_bits).collect() };
+        let mut fused = (
+            Tensor::<2>::random([3, 4], Distribution::Default, &device),
+            None,
+        );
+        let mut reference: (Tensor<2>, Option<RAdamState<2>>) = (fused.0.clone(), None);
+        // Past step 6, where the rectified update starts.
+        for step in 0..12 {
+            let grad = Tensor::<2>::random([3, 4], Distribution::Normal(0.0, 1.0), &device);
+            let lr = 1e-3 * f64::from(step + 1);
+            fused = optimizer.step_on_host(lr, fused.0, grad.clone(), fused.1);
+            reference = optimizer.step_with_tensor_ops(lr, reference.0, grad, reference.1);
+            assert_eq!(bits(&fused.0), bits(&reference.0), "step {step}");
+            let (a, b) = (fused.1.as_ref().unwrap(), reference.1.as_ref().unwrap());
+            assert_eq!(a.time, b.time);
+            assert_eq!(bits(&a.moment_1), bits(&b.moment_1), "step {step}");
+            assert_eq!(bits(&a.moment_2), bits(&b.moment_2), "step {step}");
         }
     }
 

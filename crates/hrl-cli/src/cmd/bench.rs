@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
+use hrl_agents::optim::AdamConfig;
 use hrl_env::{EnvOptions, ObsDtype, ObsElement, RandomState, VecEnv, VecEnvConfig, make};
 use hrl_nn::bench::{NetBenchConfig, NetMode, bench_matmul, bench_network};
 use hrl_nn::device::DeviceSpec;
@@ -123,7 +124,8 @@ fn bench_net(args: NetBenchArgs) -> anyhow::Result<()> {
                     repeats: args.repeats,
                     round_ms: args.round_ms,
                 };
-                let result = bench_network(&config, &device)
+                let optimizer = AdamConfig::default().init();
+                let result = bench_network(&config, &device, optimizer)
                     .with_context(|| format!("timing the {} network", torso.name()))?;
                 if !args.json {
                     println!(
