@@ -207,8 +207,9 @@ fn a_sweep_continues_on_a_fresh_machine_from_its_archive() {
     );
     assert!(archive.exists());
 
-    // A fresh machine: no sweep folder, only the committed archive, and the grid grew by a seed.
-    let file = sweep_file(&dir, "arch", "[\"cartpole\"]", "[\"relu\"]", "[1, 2, 3]");
+    // A fresh machine: no sweep folder, only the committed archive, and the sweep file (rewritten
+    // in place) grew by a seed.
+    sweep_file(&dir, "arch", "[\"cartpole\"]", "[\"relu\"]", "[1, 2, 3]");
     let second_machine = dir.join("second");
     let second = run(&second_machine);
     assert!(second.status.success(), "{}", stderr(&second));
