@@ -79,6 +79,22 @@ fn invalid_sweep_files_are_rejected_before_anything_runs() {
             good.replace("[1]", "[1, 1]"),
             "key `seeds`: `1` appears twice",
         ),
+        (
+            format!("{good}[set]\npqn.learnng_rate = 1e-3\n"),
+            "run pqn.cartpole.relu.s1: config preset `pqn-cartpole`: unknown field `learnng_rate`",
+        ),
+        (
+            format!("{good}[set]\npqn.learning_rate = \"fast\"\n"),
+            "invalid type: string \"fast\", expected f64\nin `pqn.learning_rate`",
+        ),
+        (
+            format!("{good}[set]\npqn.gamma = 2.0\n"),
+            "run pqn.cartpole.relu.s1: config key `pqn.gamma`: must be in [0, 1]",
+        ),
+        (
+            good.replace("2048", "10"),
+            "run pqn.cartpole.relu.s1: config key `pqn.total_timesteps`: must be at least",
+        ),
     ];
     for (text, expected) in cases {
         let file = dir.join("bad.toml");
@@ -252,13 +268,13 @@ fn a_sweep_continues_on_a_fresh_machine_from_its_archive() {
 #[test]
 fn a_failing_run_is_reported_while_the_others_complete() {
     let dir = fresh_dir("failing");
-    // 2048 agent steps is less than one update of the MinAtar preset (128 x 32): that run's
-    // child rejects its config; the cartpole run is fine.
+    // Every run's config resolves (the sweep checks that first), but the tanh run's folder holds
+    // a damaged config.toml: its child, resuming it, fails; the relu run is fine.
     let file = sweep_file(
         &dir,
         "mixed",
-        "[\"minatar/breakout\", \"cartpole\"]",
-        "[\"relu\"]",
+        "[\"cartpole\"]",
+        "[\"relu\", \"tanh\"]",
         "[1]",
     );
     let out = dir.join("out");
@@ -268,6 +284,9 @@ fn a_failing_run_is_reported_while_the_others_complete() {
         "{}",
         stdout(&pending)
     );
+    let failed_dir = out.join("mixed/pqn.cartpole.tanh.s1");
+    std::fs::create_dir_all(&failed_dir).unwrap();
+    std::fs::write(failed_dir.join("config.toml"), "not = [toml").unwrap();
     let output = hrl(&[
         "sweep",
         "run",
@@ -294,18 +313,17 @@ fn a_failing_run_is_reported_while_the_others_complete() {
     assert!(report.contains("failed runs (1):"), "{report}");
     let failed_line = report
         .lines()
-        .find(|l| l.starts_with("pqn.minatar-breakout.relu.s1"))
+        .find(|l| l.starts_with("pqn.cartpole.tanh.s1"))
         .unwrap_or_else(|| panic!("{report}"));
     assert!(
         failed_line.contains("exit code 1") && failed_line.contains("train.log"),
         "{report}"
     );
     assert!(
-        report.contains("    | error: config key `pqn.total_timesteps`"),
+        report.contains("    | unclosed array, expected `]`"),
         "the log's tail is shown: {report}"
     );
 
-    let failed_dir = out.join("mixed/pqn.minatar-breakout.relu.s1");
     assert_eq!(attempts_logged(&failed_dir), 2, "one retry");
     let record: serde_json::Value =
         serde_json::from_slice(&std::fs::read(failed_dir.join("failed.json")).unwrap()).unwrap();
@@ -319,7 +337,7 @@ fn a_failing_run_is_reported_while_the_others_complete() {
     assert!(
         status
             .lines()
-            .any(|l| l.starts_with("pqn.minatar-breakout.relu.s1")
+            .any(|l| l.starts_with("pqn.cartpole.tanh.s1")
                 && l.contains(" failed ")
                 && l.ends_with("exit code 1, attempts: 2")),
         "{status}"

@@ -18,14 +18,17 @@
 //! Slurm array task `i` runs run `i`. Each run's folder is `ROOT/NAME/ALGO.ENV.REPR.sSEED`, named
 //! as [`crate::train_config::run_name`] names it. Everything a file gets wrong (unknown keys, empty
 //! lists, duplicates, unknown algorithms or environments, unparseable specs) is an error naming
-//! the key before anything runs; `[set]` values are checked by each run when it starts.
+//! the key before anything runs, and so is every run whose training config does not resolve (a
+//! `[set]` key that does not exist, a value of the wrong type or out of range, a budget smaller
+//! than one update): the whole grid is resolved as `hrl train` would resolve each run, before
+//! any run starts or any Slurm script is written.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use hrl_nn::repr::ReprSpec;
 
-use crate::train_config::run_name;
+use crate::train_config::{Overrides, TrainConfig, run_name};
 
 /// The algorithms a sweep may name.
 pub const ALGOS: [&str; 3] = ["pqn", "ppo", "dqn"];
@@ -51,6 +54,16 @@ pub enum SweepError {
         /// Where the text came from.
         file: String,
         /// The parser's message.
+        message: String,
+    },
+    /// A run of the grid whose training config does not resolve.
+    #[error("sweep file {file}: run {run}: {message}")]
+    Run {
+        /// Where the text came from.
+        file: String,
+        /// The run's name.
+        run: String,
+        /// What `hrl train` would have said.
         message: String,
     },
     /// A value that makes no sweep.
@@ -121,6 +134,19 @@ impl SweepRun {
     /// The run's name and folder name, e.g. `pqn.minatar-breakout.hr-tanh.s1`.
     pub fn name(&self) -> String {
         run_name(&self.algo, &self.env, &self.repr, self.seed)
+    }
+
+    /// The training config `hrl train` resolves for this run.
+    pub fn config(&self) -> Result<TrainConfig, crate::train_config::ConfigError> {
+        TrainConfig::resolve(&Overrides {
+            algo: Some(self.algo.clone()),
+            env: Some(self.env.clone()),
+            repr: Some(self.repr.clone()),
+            seed: Some(self.seed),
+            steps: Some(self.steps),
+            set: self.set.clone(),
+            ..Overrides::default()
+        })
     }
 
     /// The run's folder inside the sweep's folder.
@@ -206,7 +232,7 @@ impl Sweep {
         }
         let mut set = Vec::new();
         flatten_set("", &raw.set, &mut set).map_err(|message| invalid("set", message))?;
-        Ok(Sweep {
+        let sweep = Sweep {
             name: raw.name,
             algos: raw.algos,
             envs: raw.envs,
@@ -214,7 +240,15 @@ impl Sweep {
             seeds: raw.seeds,
             steps: raw.steps,
             set,
-        })
+        };
+        for run in sweep.runs() {
+            run.config().map_err(|error| SweepError::Run {
+                file: file.to_string(),
+                run: run.name(),
+                message: error.to_string(),
+            })?;
+        }
+        Ok(sweep)
     }
 
     /// The number of runs.
