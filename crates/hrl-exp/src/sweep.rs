@@ -141,7 +141,7 @@ impl SweepRun {
         TrainConfig::resolve(&Overrides {
             algo: Some(self.algo.clone()),
             env: Some(self.env.clone()),
-            repr: Some(self.repr.clone()),
+            repr: Some(self.repr),
             seed: Some(self.seed),
             steps: Some(self.steps),
             set: self.set.clone(),
