@@ -291,7 +291,7 @@ impl DqnConfig {
             ("max_grad_norm", self.max_grad_norm.unwrap_or(1.0)),
         ] {
             if !(value > 0.0 && value.is_finite()) {
-                return Err(AgentError::config(key, "must be positive"));
+                return Err(AgentError::config(key, "must be positive and finite"));
             }
         }
         Ok(())

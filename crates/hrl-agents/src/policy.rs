@@ -1,8 +1,9 @@
 //! Acting with a trained network, for evaluation: ε-greedy on Q-values, or sampling the
 //! actor's categorical distribution.
 
-use burn::tensor::Device;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::activation::log_softmax;
+use burn::tensor::{Device, Tensor};
 use hrl_env::{EpisodeStats, VecEnv};
 use hrl_nn::network::{ActorCritic, QNetwork};
 
@@ -19,7 +20,32 @@ pub enum Policy {
     Categorical(ActorCritic),
 }
 
+/// Whether every parameter a visited module holds is finite.
+struct FiniteParameters {
+    all_finite: bool,
+}
+
+impl ModuleVisitor for FiniteParameters {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if self.all_finite {
+            let largest = param.val().abs().max().into_scalar::<f32>();
+            self.all_finite = largest.is_finite();
+        }
+    }
+}
+
 impl Policy {
+    /// Whether every parameter of the network is finite (a diverged update leaves infinities or
+    /// NaNs behind, which no checkpoint may keep).
+    pub fn parameters_finite(&self) -> bool {
+        let mut visitor = FiniteParameters { all_finite: true };
+        match self {
+            Policy::Greedy(q) => q.visit(&mut visitor),
+            Policy::Categorical(ac) => ac.visit(&mut visitor),
+        }
+        visitor.all_finite
+    }
+
     fn device(&self) -> Device {
         match self {
             Policy::Greedy(q) => q.head.weight.val().device(),

@@ -131,8 +131,8 @@ impl PpoConfig {
             ("max_grad_norm", self.max_grad_norm),
             ("clip_coef", self.clip_coef),
         ] {
-            if value.is_nan() || value <= 0.0 {
-                return Err(AgentError::config(key, "must be positive"));
+            if !(value > 0.0 && value.is_finite()) {
+                return Err(AgentError::config(key, "must be positive and finite"));
             }
         }
         for (key, value) in [("gamma", self.gamma), ("gae_lambda", self.gae_lambda)] {

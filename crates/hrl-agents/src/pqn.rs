@@ -133,8 +133,8 @@ impl PqnConfig {
             ("learning_rate", self.learning_rate),
             ("max_grad_norm", self.max_grad_norm),
         ] {
-            if value.is_nan() || value <= 0.0 {
-                return Err(AgentError::config(key, "must be positive"));
+            if !(value > 0.0 && value.is_finite()) {
+                return Err(AgentError::config(key, "must be positive and finite"));
             }
         }
         Ok(())

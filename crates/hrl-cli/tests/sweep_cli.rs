@@ -335,11 +335,9 @@ fn a_failing_run_is_reported_while_the_others_complete() {
 
     let status = stdout(&hrl(&["sweep", "status", s(&file), "--out", s(&out)]));
     assert!(
-        status
-            .lines()
-            .any(|l| l.starts_with("pqn.cartpole.tanh.s1")
-                && l.contains(" failed ")
-                && l.ends_with("exit code 1, attempts: 2")),
+        status.lines().any(|l| l.starts_with("pqn.cartpole.tanh.s1")
+            && l.contains(" failed ")
+            && l.ends_with("exit code 1, attempts: 2")),
         "{status}"
     );
     assert!(

@@ -1,5 +1,8 @@
-//! `hrl train` end to end: the run folder, reproducing a run from its config.toml, and config
-//! errors before any work starts.
+//! `hrl train` end to end: the run folder, reproducing a run from its config.toml, config errors
+//! before any work starts, and runs that diverge: a learning rate far too large makes PQN's
+//! gradient norm infinite and PPO's loss astronomically large while everything else stays finite;
+//! both must stop with an error naming the step and what diverged, write no `summary.json`, and
+//! be listed by `hrl report` as incomplete.
 
 mod common;
 
@@ -178,4 +181,92 @@ fn eval_plays_a_trained_checkpoint_and_records_a_gif() {
         assert!(stderr.contains(expected), "{stderr}");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_run_that_diverges_stops_without_a_summary_and_is_never_counted_complete() {
+    let root = fresh_dir("diverge");
+    for (algo, lr, found) in [
+        ("pqn", "pqn.learning_rate=1e6", "grad_norm = inf"),
+        ("ppo", "ppo.learning_rate=1e6", "beyond 1e10"),
+    ] {
+        let out = root.join(format!("{algo}.cartpole.relu.s0"));
+        let output = hrl(&[
+            "train",
+            "--algo",
+            algo,
+            "--env",
+            "cartpole",
+            "--steps",
+            "8192",
+            "--set",
+            lr,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{algo}: {stderr}");
+        assert!(
+            stderr.contains("error: training diverged at agent step ") && stderr.contains(found),
+            "{algo}: {stderr}"
+        );
+        assert!(!out.join("summary.json").exists(), "{algo} wrote a summary");
+    }
+    let healthy = root.join("pqn.cartpole.relu.s1");
+    let trained = hrl(&[
+        "train",
+        "--env",
+        "cartpole",
+        "--steps",
+        "8192",
+        "--seed",
+        "1",
+        "--out",
+        healthy.to_str().unwrap(),
+    ]);
+    assert!(trained.status.success());
+    let report = hrl(&[
+        "report",
+        root.to_str().unwrap(),
+        "--out",
+        root.join("report").to_str().unwrap(),
+        "--baseline-episodes",
+        "2",
+    ]);
+    let stdout = String::from_utf8_lossy(&report.stdout);
+    let stderr = String::from_utf8_lossy(&report.stderr);
+    assert!(
+        stdout.contains("1 complete runs, 2 incomplete"),
+        "{stdout}{stderr}"
+    );
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn an_infinite_learning_rate_is_a_config_error() {
+    for (algo, key) in [
+        ("pqn", "pqn.learning_rate"),
+        ("ppo", "ppo.learning_rate"),
+        ("dqn", "dqn.learning_rate"),
+    ] {
+        let out = fresh_dir(&format!("inf-{algo}"));
+        let output = hrl(&[
+            "train",
+            "--algo",
+            algo,
+            "--env",
+            "cartpole",
+            "--set",
+            &format!("{key}=inf"),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{algo}");
+        assert!(
+            stderr.contains(&format!("config key `{key}`: must be positive and finite")),
+            "{algo}: {stderr}"
+        );
+        assert!(!out.exists(), "{algo}: nothing may be written");
+    }
 }

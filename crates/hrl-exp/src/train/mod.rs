@@ -87,6 +87,19 @@ pub enum TrainError {
     /// The device could not be opened.
     #[error(transparent)]
     Device(#[from] hrl_nn::device::DeviceError),
+    /// Training diverged: a value that must stay finite did not, or a loss grew past
+    /// [`DIVERGED_LOSS`]. The run stops with its last good checkpoint and no `summary.json`, so
+    /// no report counts it complete.
+    #[error(
+        "training diverged at agent step {step}: {what}; the run stops without a summary (its \
+         checkpoints, if any, are from before)"
+    )]
+    Diverged {
+        /// Agent steps done.
+        step: u64,
+        /// What was found, e.g. `grad_norm = inf`.
+        what: String,
+    },
     /// A checkpoint does not belong to this run.
     #[error("checkpoint {path}: {message}")]
     Checkpoint {
@@ -270,6 +283,34 @@ struct Session<'a> {
     scores: Vec<f64>,
 }
 
+/// A loss whose magnitude exceeds this has diverged. RL losses of this project's algorithms on
+/// clipped or small rewards stay many orders of magnitude below it; a learning rate too large for
+/// the network drives them to 1e14 and beyond while they stay finite.
+pub const DIVERGED_LOSS: f64 = 1e10;
+
+/// What in an update's report shows divergence, if anything: a loss, gradient norm or
+/// algorithm-specific value that is not finite, or a loss beyond [`DIVERGED_LOSS`].
+fn divergence(report: &Report) -> Option<String> {
+    let values = [("loss", report.loss), ("grad_norm", report.grad_norm)]
+        .into_iter()
+        .chain(
+            report
+                .extra
+                .iter()
+                .map(|&(name, value)| (name, Some(value))),
+        );
+    for (name, value) in values {
+        match value {
+            Some(value) if !value.is_finite() => return Some(format!("{name} = {value}")),
+            _ => {}
+        }
+    }
+    report
+        .loss
+        .filter(|loss| loss.abs() > DIVERGED_LOSS)
+        .map(|loss| format!("loss = {loss:e}, beyond {DIVERGED_LOSS:e}"))
+}
+
 /// Whether a schedule of `points` evenly spaced events over `total` steps has one in
 /// `(before, after]`; the last event is at `total`.
 fn due(points: u64, total: u64, before: u64, after: u64) -> bool {
@@ -295,6 +336,9 @@ impl Session<'_> {
             let before = self.agent.steps_done();
             let report = self.agent.advance()?;
             let step = self.agent.steps_done();
+            if let Some(what) = divergence(&report) {
+                return Err(TrainError::Diverged { step, what });
+            }
             let wall = wall_before + start.elapsed().as_secs_f64();
             let sps = (step - first_step) as f64 / start.elapsed().as_secs_f64().max(1e-9);
             let mut row = Self::base_row(&report, step, frames_per_step, sps, wall);
@@ -317,6 +361,12 @@ impl Session<'_> {
             self.state.wall_seconds = wall;
             let interrupted = stop.load(Ordering::SeqCst);
             if interrupted || due(config.checkpoint.points, total, before, step) {
+                if !self.agent.policy().parameters_finite() {
+                    return Err(TrainError::Diverged {
+                        step,
+                        what: "a network parameter is not finite".into(),
+                    });
+                }
                 self.log.flush()?;
                 let path = checkpoints::write(
                     self.run.paths(),
