@@ -9,9 +9,11 @@
 //! all its runs and the stratified bootstrap interval of that mean.
 //!
 //! For Hadamard representations it also gives each branch's dead fraction and their correlation,
-//! and [`HealthMetric::DeadIfIndependent`], the product of the two branches' dead fractions at
-//! each point: the dead fraction the paper's `p²` argument predicts if the branches saturated
-//! independently, to set beside the measured `dead_fraction`.
+//! and [`HealthMetric::DeadIfIndependent`]: the dead fraction the branches' dead fractions `p1`,
+//! `p2` predict if units died independently in the two branches ([`BranchDeath`]). For tanh a
+//! product unit is saturated only where both factors are, `p1 p2` (the paper's `p²` argument);
+//! for ReLU it is zero where either factor is, `1 - (1 - p1)(1 - p2)`. Set beside the measured
+//! `dead_fraction`, it shows whether the branches die together or apart.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +21,7 @@ use super::ReportError;
 use super::aggregates::GroupKey;
 use super::run_data::DiagnosticsPoint;
 use crate::stats::{self, Bootstrap, Interval, ScoreMatrix};
+use hrl_nn::repr::{Activation, ReprSpec};
 
 /// A diagnostic of the representation layer, as `metrics.csv` logs it (or derived from its
 /// columns).
@@ -36,8 +39,8 @@ pub enum HealthMetric {
     DeadFractionFirst,
     /// `dead_fraction_second`: dead units of its second branch.
     DeadFractionSecond,
-    /// `dead_fraction_first * dead_fraction_second`: the dead fraction if the branches saturated
-    /// independently.
+    /// The dead fraction predicted from the two branches' if they died independently
+    /// ([`BranchDeath`]).
     DeadIfIndependent,
     /// `branch_correlation`: mean |Pearson correlation| of the two branches' units.
     BranchCorrelation,
@@ -81,7 +84,7 @@ impl HealthMetric {
             HealthMetric::Erank => "erank",
             HealthMetric::DeadFractionFirst => "dead_fraction_first",
             HealthMetric::DeadFractionSecond => "dead_fraction_second",
-            HealthMetric::DeadIfIndependent => "dead_first_x_second",
+            HealthMetric::DeadIfIndependent => "dead_if_independent",
             HealthMetric::BranchCorrelation => "branch_correlation",
         }
     }
@@ -100,16 +103,56 @@ impl HealthMetric {
     }
 }
 
-/// The final value of `metric` in a run's diagnostics: the mean over the points with a value at
-/// `step >= (1 - final_fraction) * last step` (see the module doc); `None` if no point has one.
+/// How a Hadamard unit dies with its branches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BranchDeath {
+    /// Saturating branches (tanh): the product saturates only where both do, `p1 p2`.
+    Both,
+    /// Zero-floored branches (ReLU): the product is zero where either is, `1 - (1 - p1)(1 - p2)`.
+    Either,
+}
+
+impl BranchDeath {
+    /// The rule of a representation spec: tanh on both branches dies together, ReLU on both
+    /// apart; other and mixed activations have no prediction.
+    pub fn of(repr: &str) -> Option<BranchDeath> {
+        let spec: ReprSpec = repr.parse().ok()?;
+        match (spec.branches.first(), spec.branches.second()?) {
+            (Activation::Tanh, Activation::Tanh) => Some(BranchDeath::Both),
+            (Activation::Relu, Activation::Relu) => Some(BranchDeath::Either),
+            _ => None,
+        }
+    }
+
+    /// The predicted dead fraction from the branches' `p1`, `p2`.
+    pub fn predict(self, p1: f64, p2: f64) -> f64 {
+        match self {
+            BranchDeath::Both => p1 * p2,
+            BranchDeath::Either => 1.0 - (1.0 - p1) * (1.0 - p2),
+        }
+    }
+}
+
+/// The final value of `metric` in the diagnostics of a run of representation `repr`: the mean
+/// over the points with a value at `step >= (1 - final_fraction) * last step` (see the module
+/// doc); `None` if no point has one.
 pub fn final_value(
     points: &[DiagnosticsPoint],
     metric: HealthMetric,
+    repr: &str,
     final_fraction: f64,
 ) -> Option<f64> {
+    let rule = BranchDeath::of(repr);
+    let value_at = |p: &DiagnosticsPoint| match metric {
+        HealthMetric::DeadIfIndependent => Some(rule?.predict(
+            p.get(HealthMetric::DeadFractionFirst)?,
+            p.get(HealthMetric::DeadFractionSecond)?,
+        )),
+        metric => p.get(metric),
+    };
     let valued: Vec<(f64, f64)> = points
         .iter()
-        .filter_map(|p| p.get(metric).map(|v| (p.step, v)))
+        .filter_map(|p| value_at(p).map(|v| (p.step, v)))
         .collect();
     let last = valued.last()?.0;
     let from = (1.0 - final_fraction) * last;
@@ -206,22 +249,30 @@ mod tests {
             .collect();
         // Points at steps 1800, 1900 and 2000 are at or past 0.9 * 2000.
         assert_eq!(
-            final_value(&points, HealthMetric::DeadFraction, 0.1),
+            final_value(&points, HealthMetric::DeadFraction, "relu", 0.1),
             Some((18.0 + 19.0 + 20.0) / 3.0)
         );
         assert_eq!(
-            final_value(&points, HealthMetric::DeadFraction, 1.0),
+            final_value(&points, HealthMetric::DeadFraction, "relu", 1.0),
             Some(10.5)
         );
-        assert_eq!(final_value(&points, HealthMetric::Srank, 0.1), None);
+        assert_eq!(final_value(&points, HealthMetric::Srank, "relu", 0.1), None);
     }
 
     #[test]
-    fn the_independent_prediction_is_the_product_of_the_branches() {
-        let p = point(1.0, 0.1, Some(0.5), Some(0.2));
-        assert_eq!(p.get(HealthMetric::DeadIfIndependent), Some(0.1));
-        let q = point(1.0, 0.1, Some(0.5), None);
-        assert_eq!(q.get(HealthMetric::DeadIfIndependent), None);
+    fn tanh_branches_die_together_and_relu_branches_apart() {
+        let points = [point(1.0, 0.1, Some(0.5), Some(0.2))];
+        let predicted = |repr| final_value(&points, HealthMetric::DeadIfIndependent, repr, 1.0);
+        assert_eq!(predicted("hr-tanh"), Some(0.5 * 0.2));
+        assert_eq!(predicted("hr-tanh+ln@64"), Some(0.5 * 0.2));
+        assert_eq!(predicted("hr-relu"), Some(1.0 - 0.5 * 0.8));
+        assert_eq!(predicted("hr-tanh*relu"), None);
+        assert_eq!(predicted("tanh"), None);
+        let one_branch = [point(1.0, 0.1, Some(0.5), None)];
+        assert_eq!(
+            final_value(&one_branch, HealthMetric::DeadIfIndependent, "hr-tanh", 1.0),
+            None
+        );
     }
 
     #[test]

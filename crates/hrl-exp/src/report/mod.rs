@@ -227,6 +227,7 @@ pub fn build(roots: &[PathBuf], options: ReportOptions) -> Result<Report, Report
                     value: health::final_value(
                         &run.data.diagnostics,
                         metric,
+                        &run.run.identity.repr,
                         options.final_fraction,
                     )?,
                 })

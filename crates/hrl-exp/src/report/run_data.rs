@@ -71,16 +71,10 @@ impl DiagnosticsPoint {
         }
     }
 
-    /// The value of `metric` at this point (the derived
-    /// [`HealthMetric::DeadIfIndependent`] from the two branches' values).
+    /// The value of `metric` read at this point (`None` for the derived
+    /// [`HealthMetric::DeadIfIndependent`], which [`super::health::final_value`] computes).
     pub fn get(&self, metric: HealthMetric) -> Option<f64> {
-        match metric {
-            HealthMetric::DeadIfIndependent => Some(
-                self.get(HealthMetric::DeadFractionFirst)?
-                    * self.get(HealthMetric::DeadFractionSecond)?,
-            ),
-            metric => self.values[metric.index()],
-        }
+        self.values[metric.index()]
     }
 
     /// Sets the value of a metric read from `metrics.csv`.
