@@ -257,7 +257,7 @@ fn health_tables(md: &mut String, report: &Report, suite: &str) {
         (&HealthMetric::COMMON[..], "Every representation"),
         (
             &HealthMetric::HADAMARD[..],
-            "Hadamard branches (`dead_if_independent`: the dead fraction the branches' would give if they died independently: `p1 p2` for tanh, whose product saturates only where both factors do (the paper's p² argument), `1 - (1 - p1)(1 - p2)` for ReLU, whose product is zero where either factor is)",
+            "Hadamard branches (`dead_if_independent`: the dead fraction that the branches' own dead fractions p1, p2 give if units died independently in the two: `p1 p2` for tanh, whose product saturates only where both factors do (the paper's p² argument), `1 - (1 - p1)(1 - p2)` for ReLU, whose product is zero where either factor is)",
         ),
     ] {
         let chosen: Vec<&&GroupKey> = keys
