@@ -124,7 +124,12 @@ impl PqnConfig {
                 ),
             ));
         }
-        for (key, value) in [("gamma", self.gamma), ("lambda", self.lambda)] {
+        for (key, value) in [
+            ("gamma", self.gamma),
+            ("lambda", self.lambda),
+            ("eps_start", self.eps_start),
+            ("eps_finish", self.eps_finish),
+        ] {
             if !(0.0..=1.0).contains(&value) {
                 return Err(AgentError::config(key, "must be in [0, 1]"));
             }

@@ -270,3 +270,74 @@ fn an_infinite_learning_rate_is_a_config_error() {
         assert!(!out.exists(), "{algo}: nothing may be written");
     }
 }
+
+#[test]
+fn sizes_and_ranges_are_checked_before_anything_runs() {
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["--repr", "tanh@1000000000"],
+            "width 1000000000 is more than the 65536 units a layer may have",
+        ),
+        (
+            &["--repr", "relu@18446744073709551615"],
+            "width 18446744073709551615 is more than the 65536 units",
+        ),
+        (
+            &["--threads", "100000"],
+            "--threads must be between 1 and 256, got 100000",
+        ),
+        (
+            &["--set", "pqn.eps_start=-1"],
+            "config key `pqn.eps_start`: must be in [0, 1]",
+        ),
+        (
+            &["--steps", "-1"],
+            "must be a positive integer (agent steps over all environments), got `-1`",
+        ),
+        (&["--steps", "0"], "must be a positive integer"),
+        (
+            &["--set", "num_threads=100000"],
+            "config key `num_threads`: must be between 1 and 256",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let out = fresh_dir("ranges");
+        let mut args = vec!["train", "--env", "cartpole", "--out", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let output = hrl(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{extra:?} accepted");
+        assert!(stderr.contains(expected), "{extra:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{extra:?}: {stderr}");
+        assert!(!out.exists(), "{extra:?}: nothing may be written");
+    }
+}
+
+#[test]
+fn no_intermediate_checkpoints_still_checkpoint_the_end() {
+    let out = fresh_dir("end-checkpoint");
+    let output = hrl(&[
+        "train",
+        "--env",
+        "cartpole",
+        "--steps",
+        "4096",
+        "--set",
+        "checkpoint.points=0",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success());
+    let checkpoints: Vec<String> = std::fs::read_dir(out.join("checkpoints"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(checkpoints, ["step-4096"]);
+    let eval = hrl(&["eval", out.to_str().unwrap(), "--episodes", "1"]);
+    assert!(
+        eval.status.success(),
+        "{}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+    std::fs::remove_dir_all(&out).unwrap();
+}

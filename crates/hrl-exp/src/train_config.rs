@@ -212,7 +212,8 @@ impl Default for EvalSection {
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CheckpointSection {
-    /// Checkpoints over the run, evenly spaced (one more is written at the end).
+    /// Checkpoints over the run, evenly spaced; the end of the run always gets one (so 0 means
+    /// only that one).
     pub points: u64,
     /// Checkpoints kept on disk; older ones are removed (at least 1).
     pub keep: usize,
@@ -303,6 +304,10 @@ pub struct Overrides {
 fn preset_names() -> String {
     PRESETS.map(|(name, _)| name).join(", ")
 }
+
+/// The most worker threads a run may ask for (`num_threads`, `--threads`): far more than the
+/// cores of any machine this runs on, few enough that starting them takes no noticeable time.
+pub const MAX_THREADS: usize = 256;
 
 /// The family of an environment id, as used in preset names.
 pub fn env_family(env: &str) -> &str {
@@ -482,8 +487,11 @@ impl TrainConfig {
             .map_err(|e| value("env", e.to_string()))?
             .spec()
             .clone();
-        if self.num_threads == 0 {
-            return Err(value("num_threads", "must be positive".into()));
+        if !(1..=MAX_THREADS).contains(&self.num_threads) {
+            return Err(value(
+                "num_threads",
+                format!("must be between 1 and {MAX_THREADS}"),
+            ));
         }
         if self.log.probe_size == 0 || self.log.diag_points == 0 {
             return Err(value(

@@ -181,6 +181,16 @@ pub enum SpecError {
         /// The offending width text.
         width: String,
     },
+    /// A width above [`MAX_WIDTH`].
+    #[error(
+        "representation spec `{spec}`: width {width} is more than the {MAX_WIDTH} units a layer may have"
+    )]
+    TooWide {
+        /// The whole spec.
+        spec: String,
+        /// The width asked for.
+        width: String,
+    },
     /// `@matched` on a Hadamard spec.
     #[error(
         "representation spec `{spec}`: @matched applies to single-branch specs (it matches the Hadamard network's parameter count); {VALID_FORMS}"
@@ -247,12 +257,22 @@ impl FromStr for ReprSpec {
     }
 }
 
+/// The widest layer a spec may ask for (`@WIDTH`): wider layers of the networks here need tens of
+/// gigabytes, and their parameter counts overflow on the way.
+pub const MAX_WIDTH: usize = 65_536;
+
 fn parse_width(spec: &str, text: &str) -> Result<Width, SpecError> {
     if text == "matched" {
         return Ok(Width::Matched);
     }
-    match text.parse::<usize>() {
-        Ok(units) if units > 0 && !text.starts_with('+') => Ok(Width::Fixed(units)),
+    match text.parse::<u128>() {
+        Ok(units) if units > MAX_WIDTH as u128 && !text.starts_with('+') => {
+            Err(SpecError::TooWide {
+                spec: spec.to_string(),
+                width: text.to_string(),
+            })
+        }
+        Ok(units) if units > 0 && !text.starts_with('+') => Ok(Width::Fixed(units as usize)),
         _ => Err(SpecError::BadWidth {
             spec: spec.to_string(),
             width: text.to_string(),

@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use hrl_agents::optim::AdamConfig;
 use hrl_env::{EnvOptions, ObsDtype, ObsElement, RandomState, VecEnv, VecEnvConfig, make};
+use hrl_exp::train_config::MAX_THREADS;
 use hrl_nn::bench::{NetBenchConfig, NetMode, bench_matmul, bench_network};
 use hrl_nn::device::DeviceSpec;
 use hrl_nn::torso::TorsoKind;
@@ -99,7 +100,10 @@ fn bench_net(args: NetBenchArgs) -> anyhow::Result<()> {
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    anyhow::ensure!(threads >= 1, "--threads must be at least 1");
+    anyhow::ensure!(
+        (1..=MAX_THREADS).contains(&threads),
+        "--threads must be between 1 and {MAX_THREADS}, got {threads}"
+    );
     anyhow::ensure!(
         args.round_ms.is_finite() && args.round_ms >= 0.0,
         "--round-ms must be a non-negative number"

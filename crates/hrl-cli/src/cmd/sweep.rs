@@ -11,6 +11,7 @@ use hrl_exp::sweep_local::{LocalOptions, run_local};
 use hrl_exp::sweep_run::{RunOutcome, RunnerOptions, run_one};
 use hrl_exp::sweep_slurm::{SlurmOptions, submit, write_script};
 use hrl_exp::sweep_status::{render_status, sweep_status};
+use hrl_exp::train_config::MAX_THREADS;
 
 /// Arguments of `hrl sweep`.
 #[derive(Args)]
@@ -116,8 +117,11 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
 }
 
 fn runner_options(args: &RunnerArgs) -> anyhow::Result<RunnerOptions> {
-    if args.threads_per_job == 0 {
-        bail!("--threads-per-job must be positive");
+    if !(1..=MAX_THREADS).contains(&args.threads_per_job) {
+        bail!(
+            "--threads-per-job must be between 1 and {MAX_THREADS}, got {}",
+            args.threads_per_job
+        );
     }
     Ok(RunnerOptions {
         hrl: std::env::current_exe().context("locating the hrl binary")?,

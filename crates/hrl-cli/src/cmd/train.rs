@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use clap::Args;
 use hrl_exp::run_dir::RunDirError;
 use hrl_exp::train::{self, Outcome, Summary, TrainError};
-use hrl_exp::train_config::{Overrides, TrainConfig};
+use hrl_exp::train_config::{MAX_THREADS, Overrides, TrainConfig};
 use hrl_nn::repr::ReprSpec;
 
 /// Arguments of `hrl train`.
@@ -26,7 +26,7 @@ pub struct TrainArgs {
     #[arg(long)]
     seed: Option<u64>,
     /// Agent steps over all environments (the algorithm's total_timesteps).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = positive_steps)]
     steps: Option<u64>,
     /// Preset to start from (default: ALGO-FAMILY, e.g. pqn-minatar).
     #[arg(long)]
@@ -53,10 +53,23 @@ pub struct TrainArgs {
     resume: Option<PathBuf>,
 }
 
+/// `--steps`: a positive whole number of agent steps.
+fn positive_steps(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(steps) if steps > 0 => Ok(steps),
+        _ => Err(format!(
+            "must be a positive integer (agent steps over all environments), got `{text}`"
+        )),
+    }
+}
+
 /// Runs `hrl train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if let Some(threads) = args.threads {
-        anyhow::ensure!(threads > 0, "--threads must be positive");
+        anyhow::ensure!(
+            (1..=MAX_THREADS).contains(&threads),
+            "--threads must be between 1 and {MAX_THREADS}, got {threads}"
+        );
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build_global()

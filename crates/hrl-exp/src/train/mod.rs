@@ -360,7 +360,8 @@ impl Session<'_> {
             self.state.step = step;
             self.state.wall_seconds = wall;
             let interrupted = stop.load(Ordering::SeqCst);
-            if interrupted || due(config.checkpoint.points, total, before, step) {
+            let last = step >= total;
+            if interrupted || last || due(config.checkpoint.points, total, before, step) {
                 if !self.agent.policy().parameters_finite() {
                     return Err(TrainError::Diverged {
                         step,
