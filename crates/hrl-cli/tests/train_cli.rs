@@ -341,3 +341,27 @@ fn no_intermediate_checkpoints_still_checkpoint_the_end() {
     );
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+#[test]
+fn an_out_path_that_is_a_file_is_one_clear_error() {
+    let dir = fresh_dir("out-file");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("not-a-folder");
+    std::fs::write(&file, "x").unwrap();
+    let output = hrl(&[
+        "train",
+        "--env",
+        "cartpole",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    let expected = format!(
+        "error: {} is a file, not a folder; --out takes a folder for the run\n",
+        file.display()
+    );
+    assert!(stderr.ends_with(&expected), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -23,8 +23,10 @@ use crate::metrics::METRICS_FILE;
 /// Errors of run folders.
 #[derive(Debug, thiserror::Error)]
 pub enum RunDirError {
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
+    #[error("{path}: {cause}")]
+    Io { path: PathBuf, cause: io::Error },
+    #[error("{root} is a file, not a folder; --out takes a folder for the run")]
+    NotAFolder { root: PathBuf },
     #[error(
         "{root} holds a complete run (summary.json exists); choose another folder or remove it"
     )]
@@ -41,10 +43,10 @@ pub enum RunDirError {
         "{lock} is held by {holder}, which is training into this folder; wait for it or stop it"
     )]
     Locked { lock: PathBuf, holder: String },
-    #[error("writing {path}: {source}")]
+    #[error("writing {path}: {cause}")]
     Json {
         path: PathBuf,
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
 }
 
@@ -109,13 +111,18 @@ impl RunPaths {
         let entries = match fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => return Err(RunDirError::Io { path: dir, source }),
+            Err(source) => {
+                return Err(RunDirError::Io {
+                    path: dir,
+                    cause: source,
+                });
+            }
         };
         let mut best: Option<(u64, PathBuf)> = None;
         for entry in entries {
             let entry = entry.map_err(|source| RunDirError::Io {
                 path: dir.clone(),
-                source,
+                cause: source,
             })?;
             let name = entry.file_name();
             let Some(step) = name.to_str().and_then(checkpoint_step) else {
@@ -132,7 +139,7 @@ impl RunPaths {
     pub fn state(&self) -> Result<RunState, RunDirError> {
         let io_err = |source| RunDirError::Io {
             path: self.root.clone(),
-            source,
+            cause: source,
         };
         let mut entries = match fs::read_dir(&self.root) {
             Ok(entries) => entries,
@@ -177,9 +184,14 @@ impl RunDir {
     /// nothing else). Refuses a complete or a partial run unless `overwrite`.
     pub fn create(root: impl Into<PathBuf>, overwrite: bool) -> Result<Self, RunDirError> {
         let paths = RunPaths::new(root);
+        if paths.root().exists() && !paths.root().is_dir() {
+            return Err(RunDirError::NotAFolder {
+                root: paths.root().to_path_buf(),
+            });
+        }
         fs::create_dir_all(paths.root()).map_err(|source| RunDirError::Io {
             path: paths.root().to_path_buf(),
-            source,
+            cause: source,
         })?;
         let lock = RunLock::acquire(&paths.lock())?;
         match paths.state()? {
@@ -201,7 +213,7 @@ impl RunDir {
         let checkpoints = paths.checkpoints();
         fs::create_dir_all(&checkpoints).map_err(|source| RunDirError::Io {
             path: checkpoints,
-            source,
+            cause: source,
         })?;
         Ok(RunDir { paths, _lock: lock })
     }
@@ -235,7 +247,10 @@ impl RunDir {
     /// Writes `config.toml` atomically.
     pub fn write_config(&self, toml: &str) -> Result<(), RunDirError> {
         let path = self.paths.config();
-        atomic::write(&path, toml.as_bytes()).map_err(|source| RunDirError::Io { path, source })
+        atomic::write(&path, toml.as_bytes()).map_err(|source| RunDirError::Io {
+            path,
+            cause: source,
+        })
     }
 
     /// Writes `summary.json` atomically (pretty-printed), which marks the run complete.
@@ -243,10 +258,13 @@ impl RunDir {
         let path = self.paths.summary();
         let mut json = serde_json::to_vec_pretty(summary).map_err(|source| RunDirError::Json {
             path: path.clone(),
-            source,
+            cause: source,
         })?;
         json.push(b'\n');
-        atomic::write(&path, &json).map_err(|source| RunDirError::Io { path, source })
+        atomic::write(&path, &json).map_err(|source| RunDirError::Io {
+            path,
+            cause: source,
+        })
     }
 }
 
@@ -260,7 +278,7 @@ fn clear(paths: &RunPaths) -> Result<(), RunDirError> {
         };
         match result {
             Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                Err(RunDirError::Io { path, source: e })
+                Err(RunDirError::Io { path, cause: e })
             }
             _ => Ok(()),
         }
@@ -272,7 +290,7 @@ fn clear(paths: &RunPaths) -> Result<(), RunDirError> {
     let root = paths.root();
     let entries = fs::read_dir(root).map_err(|source| RunDirError::Io {
         path: root.to_path_buf(),
-        source,
+        cause: source,
     })?;
     for entry in entries.flatten() {
         if entry
@@ -308,7 +326,7 @@ impl RunLock {
     pub fn acquire(path: &Path) -> Result<Self, RunDirError> {
         let io_err = |source| RunDirError::Io {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         };
         let mut file = fs::OpenOptions::new()
             .read(true)
@@ -350,7 +368,7 @@ impl RunLock {
             Err(source) => {
                 return Err(RunDirError::Io {
                     path: path.to_path_buf(),
-                    source,
+                    cause: source,
                 });
             }
         };
@@ -359,7 +377,7 @@ impl RunLock {
             Err(fs::TryLockError::WouldBlock) => Ok(Some(describe_holder(path))),
             Err(fs::TryLockError::Error(source)) => Err(RunDirError::Io {
                 path: path.to_path_buf(),
-                source,
+                cause: source,
             }),
         }
     }

@@ -221,7 +221,10 @@ fn read_run(paths: RunPaths) -> Result<DiscoveredRun, ReportError> {
 
 fn status(paths: &RunPaths) -> Result<RunStatus, ReportError> {
     let io_error = |e: RunDirError| match e {
-        RunDirError::Io { path, source } => ReportError::Io { path, source },
+        RunDirError::Io { path, cause } => ReportError::Io {
+            path,
+            source: cause,
+        },
         other => ReportError::Io {
             path: paths.root().to_path_buf(),
             source: std::io::Error::other(other.to_string()),
