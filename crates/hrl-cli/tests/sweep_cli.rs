@@ -81,11 +81,11 @@ fn invalid_sweep_files_are_rejected_before_anything_runs() {
         ),
         (
             format!("{good}[set]\npqn.learnng_rate = 1e-3\n"),
-            "run pqn.cartpole.relu.s1: config preset `pqn-cartpole`: unknown field `learnng_rate`",
+            "run pqn.cartpole.relu.s1: --set pqn.learnng_rate=0.001: unknown field `learnng_rate`",
         ),
         (
             format!("{good}[set]\npqn.learning_rate = \"fast\"\n"),
-            "invalid type: string \"fast\", expected f64\nin `pqn.learning_rate`",
+            "run pqn.cartpole.relu.s1: --set pqn.learning_rate=\"fast\": invalid type: string \"fast\", expected f64",
         ),
         (
             format!("{good}[set]\npqn.gamma = 2.0\n"),

@@ -100,8 +100,18 @@ fn a_run_writes_its_folder_and_its_config_reproduces_it() {
 #[test]
 fn config_errors_name_the_key_and_start_nothing() {
     for (args, expected) in [
-        (vec!["--set", "pqn.learning_rat=0.1"], "learning_rat"),
-        (vec!["--set", "pqn.num_envs=\"many\""], "num_envs"),
+        (
+            vec!["--set", "pqn.learning_rat=0.1"],
+            "error: --set pqn.learning_rat=0.1: unknown field `learning_rat`",
+        ),
+        (
+            vec!["--set", "pqn.num_envs=\"many\""],
+            "error: --set pqn.num_envs=\"many\": invalid type: string \"many\", expected usize",
+        ),
+        (
+            vec!["--set", "pqn.gamma=0.9", "--set", "pqn.learning_rate=abc"],
+            "error: --set pqn.learning_rate=abc: invalid type: string \"abc\", expected f64",
+        ),
         (
             vec!["--set", "pqn.num_minibatches=7"],
             "pqn.num_minibatches",

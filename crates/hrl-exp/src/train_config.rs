@@ -80,6 +80,16 @@ pub enum ConfigError {
     /// A `--set` that is not `key=value`.
     #[error("--set `{0}`: expected key=value, e.g. --set pqn.learning_rate=1e-4")]
     SetSyntax(String),
+    /// A `--set` whose value the config does not take (unknown key, wrong type).
+    #[error("--set {key}={value}: {message}")]
+    SetValue {
+        /// The dotted key.
+        key: String,
+        /// The value as given.
+        value: String,
+        /// The parser's message.
+        message: String,
+    },
     /// A `--set` on a key that does not exist or under a value that is not a table.
     #[error("--set `{key}`: `{part}` is not a table of the config")]
     SetPath {
@@ -309,6 +319,32 @@ fn preset_names() -> String {
 /// cores of any machine this runs on, few enough that starting them takes no noticeable time.
 pub const MAX_THREADS: usize = 256;
 
+/// The first `--set` after which `base` no longer deserialises, as an error naming it and the
+/// value given; `None` if `base` itself does not (the preset or file is to blame).
+fn blame_set(mut base: toml::Table, set: &[String]) -> Result<Option<ConfigError>, ConfigError> {
+    let error_of = |table: &toml::Table| {
+        toml::Value::Table(table.clone())
+            .try_into::<TrainConfig>()
+            .err()
+    };
+    if error_of(&base).is_some() {
+        return Ok(None);
+    }
+    for assignment in set {
+        if let Some((key, raw)) = assignment.split_once('=') {
+            set_path(&mut base, key.trim(), parse_value(raw.trim()))?;
+            if let Some(error) = error_of(&base) {
+                return Ok(Some(ConfigError::SetValue {
+                    key: key.trim().to_string(),
+                    value: raw.trim().to_string(),
+                    message: error.message().to_string(),
+                }));
+            }
+        }
+    }
+    Ok(None)
+}
+
 /// The family of an environment id, as used in preset names.
 pub fn env_family(env: &str) -> &str {
     env.split('/').next().unwrap_or(env)
@@ -399,15 +435,22 @@ impl TrainConfig {
                 toml::Value::Integer(to_toml_int(steps, "--steps")?),
             )?;
         }
+        let base = table.clone();
         for assignment in &overrides.set {
             let (key, raw) = assignment
                 .split_once('=')
                 .ok_or_else(|| ConfigError::SetSyntax(assignment.clone()))?;
             set_path(&mut table, key.trim(), parse_value(raw.trim()))?;
         }
-        let config: TrainConfig = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
+        let config: TrainConfig = match toml::Value::Table(table).try_into() {
+            Ok(config) => config,
+            Err(error) => {
+                let error: toml::de::Error = error;
+                return Err(
+                    blame_set(base, &overrides.set)?.unwrap_or_else(|| invalid(error.to_string()))
+                );
+            }
+        };
         config.validate()?;
         Ok(config)
     }
