@@ -194,6 +194,20 @@ fn diagnose_errors_name_the_line() {
         stderr.contains("line 2, column 2: `oops` is not a finite number"),
         "{stderr}"
     );
+    let huge = temp_file("huge.csv", "1,2\n3,1e308\n");
+    let out = hrl(&[
+        "diagnose",
+        "--features",
+        huge.to_str().unwrap(),
+        "--activation",
+        "tanh",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 2, column 2: `1e308` does not fit single precision"),
+        "{stderr}"
+    );
     let out = hrl(&[
         "diagnose",
         "--features",

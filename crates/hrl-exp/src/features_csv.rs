@@ -13,6 +13,21 @@ pub enum FeaturesCsvError {
         /// The cause.
         source: std::io::Error,
     },
+    /// A finite number beyond single precision.
+    #[error(
+        "features file {path}: line {line}, column {column}: `{field}` does not fit single \
+         precision (features are f32, as networks produce them: |x| <= 3.4e38)"
+    )]
+    BeyondF32 {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The field as written.
+        field: String,
+    },
     /// A field is not a finite number.
     #[error("features file {path}: line {line}, column {column}: `{field}` is not a finite number")]
     NotANumber {
@@ -76,17 +91,29 @@ pub fn parse(text: &str, path: &Path) -> Result<FeatureTable, FeaturesCsvError> 
         }
         let before = values.len();
         for (column, field) in line.split(',').enumerate() {
-            let value: f32 = field
-                .trim()
-                .parse()
-                .ok()
-                .filter(|v: &f32| v.is_finite())
-                .ok_or_else(|| FeaturesCsvError::NotANumber {
-                    path: path.to_path_buf(),
-                    line: index + 1,
-                    column: column + 1,
-                    field: field.to_string(),
-                })?;
+            let value = match field.trim().parse::<f32>() {
+                Ok(value) if value.is_finite() => value,
+                _ => {
+                    let finite_f64 = field.trim().parse::<f64>().is_ok_and(f64::is_finite);
+                    let (path, line, column, field) =
+                        (path.to_path_buf(), index + 1, column + 1, field.to_string());
+                    return Err(if finite_f64 {
+                        FeaturesCsvError::BeyondF32 {
+                            path,
+                            line,
+                            column,
+                            field,
+                        }
+                    } else {
+                        FeaturesCsvError::NotANumber {
+                            path,
+                            line,
+                            column,
+                            field,
+                        }
+                    });
+                }
+            };
             values.push(value);
         }
         let found = values.len() - before;
@@ -116,6 +143,23 @@ mod tests {
 
     fn parse_text(text: &str) -> Result<FeatureTable, FeaturesCsvError> {
         parse(text, Path::new("f.csv"))
+    }
+
+    #[test]
+    fn a_finite_number_beyond_f32_is_named_as_such() {
+        let error = parse_text("1,2\n1e308,4\n").unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "features file f.csv: line 2, column 1: `1e308` does not fit single precision \
+             (features are f32, as networks produce them: |x| <= 3.4e38)"
+        );
+        assert!(
+            parse_text("1,inf\n")
+                .unwrap_err()
+                .to_string()
+                .contains("is not a finite number")
+        );
+        assert_eq!(parse_text("3.4e38\n").unwrap().values, vec![3.4e38]);
     }
 
     #[test]
