@@ -185,3 +185,44 @@ fn a_diverging_run_stops_with_a_clear_error_and_keeps_its_checkpoints() {
     assert!(!dir.join("summary.json").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_run_killed_after_its_last_checkpoint_finishes_with_the_same_summary() {
+    let dir = fresh_dir("end-of-run");
+    let out = dir.to_str().unwrap();
+    let trained = hrl(&[
+        "train", "--env", "cartpole", "--steps", "4096", "--out", out,
+    ]);
+    assert!(trained.status.success());
+    let read = |path: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    };
+    let first = read(&dir.join("summary.json"));
+    assert!(first["eval_return"].is_number() && first["final_diagnostics"].is_object());
+    // As if killed after the final checkpoint, while writing the summary and the plot.
+    std::fs::remove_file(dir.join("summary.json")).unwrap();
+    let stale = [".summary.json.tmp-999999", ".curves.png.tmp-999999.png"];
+    for name in stale {
+        std::fs::write(dir.join(name), "half-written").unwrap();
+    }
+    let resumed = hrl(&["train", "--resume", out]);
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let second = read(&dir.join("summary.json"));
+    for key in [
+        "steps",
+        "episodes",
+        "final_return",
+        "eval_return",
+        "final_diagnostics",
+    ] {
+        assert_eq!(first[key], second[key], "{key}");
+    }
+    for name in stale {
+        assert!(!dir.join(name).exists(), "{name} left behind");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

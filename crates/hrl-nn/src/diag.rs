@@ -268,7 +268,7 @@ impl Default for DiagConfig {
 }
 
 /// All diagnostics of one layer's features.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LayerDiagnostics {
     /// Dead fraction, `None` where the activation cannot saturate.
     pub dead_fraction: Option<f64>,

@@ -8,7 +8,7 @@ use crate::diag::{self, DeadCriterion, DiagConfig, DiagError, Features, LayerDia
 use crate::repr::Branches;
 
 /// Diagnostics of a representation layer.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReprDiagnostics {
     /// The layer's output (the product for a Hadamard layer).
     pub output: LayerDiagnostics,

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use hrl_agents::Agent;
 use hrl_agents::checkpoint;
+use hrl_nn::probe::ReprDiagnostics;
 
 use super::TrainError;
 use super::games::GameTally;
@@ -27,6 +28,13 @@ pub struct TrainState {
     pub games: u64,
     /// The lives of running games (Atari with episodic life).
     pub tally: GameTally,
+    /// The last evaluation return, for the summary of a run resumed after its last evaluation
+    /// (absent in checkpoints written before it was kept).
+    #[serde(default)]
+    pub last_eval: Option<f64>,
+    /// The last diagnostics, likewise.
+    #[serde(default)]
+    pub last_diagnostics: Option<ReprDiagnostics>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {

@@ -28,6 +28,7 @@ pub use build::{agent as build_agent, device, env_setup, network};
 pub use checkpoints::{TRAIN_STATE_FILE, TrainState};
 pub use games::{Game, GameTally};
 
+use crate::atomic;
 use crate::metrics::{MetricsCsv, MetricsError, MetricsLog, STANDARD_COLUMNS, Table};
 use crate::run_dir::{RunDir, RunDirError, RunPaths, RunState};
 use crate::train_config::{ConfigError, Overrides, TrainConfig};
@@ -185,6 +186,8 @@ pub fn train(config: &TrainConfig, out: &Path, stop: &AtomicBool) -> Result<Outc
         wall_seconds: 0.0,
         games: 0,
         tally: GameTally::default(),
+        last_eval: None,
+        last_diagnostics: None,
     };
     Session {
         config,
@@ -223,6 +226,15 @@ pub fn resume(
         RunState::Missing | RunState::Partial { .. } => {}
     }
     let (run, step) = RunDir::resume(out)?;
+    let removed = atomic::remove_stale_temporaries(out).map_err(|source| TrainError::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    if removed > 0 {
+        tracing::info!(
+            "removed {removed} temporary files of an earlier process that died writing them"
+        );
+    }
     let checkpoint = paths.checkpoint(step);
     let mut agent = build::agent(&config)?;
     agent.load(&checkpoint)?;
@@ -330,8 +342,8 @@ impl Session<'_> {
         let start = Instant::now();
         let wall_before = self.state.wall_seconds;
         let first_step = self.state.step;
-        let mut last_diag = None;
-        let mut last_eval = None;
+        let mut last_diag = self.state.last_diagnostics.clone();
+        let mut last_eval = self.state.last_eval;
         while self.agent.steps_done() < total {
             let before = self.agent.steps_done();
             let report = self.agent.advance()?;
@@ -346,6 +358,7 @@ impl Session<'_> {
             if due(config.log.diag_points, total, before, step) {
                 let diag = self.agent.probe(config.log.probe_size, &config.log.diag)?;
                 push_diagnostics(&mut row, &diag);
+                self.state.last_diagnostics = Some(diag.clone());
                 last_diag = Some(diag);
             }
             if due(config.eval.points, total, before, step) {
@@ -355,6 +368,7 @@ impl Session<'_> {
                 row.push(("eval_return", eval.mean_return));
                 row.push(("eval_length", eval.mean_length));
                 last_eval = Some(eval.mean_return);
+                self.state.last_eval = last_eval;
             }
             self.log.write_named(&row)?;
             self.state.step = step;
