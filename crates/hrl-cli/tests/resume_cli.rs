@@ -226,3 +226,67 @@ fn a_run_killed_after_its_last_checkpoint_finishes_with_the_same_summary() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn resume_refuses_an_edited_config_unless_it_only_extends_the_budget() {
+    let dir = fresh_dir("edited");
+    let out = dir.to_str().unwrap();
+    let trained = hrl(&[
+        "train", "--env", "cartpole", "--steps", "4096", "--out", out,
+    ]);
+    assert!(trained.status.success());
+    // As if stopped after the last checkpoint: resumable.
+    std::fs::remove_file(dir.join("summary.json")).unwrap();
+    let config_path = dir.join("config.toml");
+    let original = std::fs::read_to_string(&config_path).unwrap();
+    let edit = |from: &str, to: &str| {
+        assert!(original.contains(from), "{from} not in config.toml");
+        std::fs::write(&config_path, original.replacen(from, to, 1)).unwrap();
+    };
+    let resume = |extra: &[&str]| {
+        let mut args = vec!["train", "--resume", out];
+        args.extend_from_slice(extra);
+        hrl(&args)
+    };
+    let stderr = |output: &Output| String::from_utf8_lossy(&output.stderr).into_owned();
+
+    edit("seed = 0", "seed = 5");
+    let changed = resume(&[]);
+    assert!(!changed.status.success());
+    assert!(
+        stderr(&changed).contains(
+            "config.toml has changed since this checkpoint was written: seed (was 0, now 5)"
+        ),
+        "{}",
+        stderr(&changed)
+    );
+    edit("repr = \"relu\"", "repr = \"hr-tanh\"");
+    let repr = resume(&[]);
+    assert!(
+        stderr(&repr).contains("repr (was \"relu\", now \"hr-tanh\")"),
+        "{}",
+        stderr(&repr)
+    );
+    edit("total_timesteps = 4096", "total_timesteps = 8192");
+    let without_flag = resume(&[]);
+    assert!(
+        stderr(&without_flag).contains("pqn.total_timesteps (was 4096, now 8192)")
+            && stderr(&without_flag).contains("pass --extend"),
+        "{}",
+        stderr(&without_flag)
+    );
+    edit("total_timesteps = 4096", "total_timesteps = 2048");
+    let shorter = resume(&["--extend"]);
+    assert!(
+        stderr(&shorter).contains("pqn.total_timesteps (was 4096, now 2048)"),
+        "{}",
+        stderr(&shorter)
+    );
+    edit("total_timesteps = 4096", "total_timesteps = 8192");
+    let extended = resume(&["--extend"]);
+    assert!(extended.status.success(), "{}", stderr(&extended));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["steps"], 8192);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -51,6 +51,10 @@ pub struct TrainArgs {
         "algo", "env", "repr", "seed", "steps", "preset", "set", "device", "config", "out"
     ])]
     resume: Option<PathBuf>,
+    /// With --resume: allow the one change to config.toml that continues a run, a larger
+    /// total_timesteps of its algorithm (train this run longer).
+    #[arg(long, requires = "resume")]
+    extend: bool,
 }
 
 /// `--steps`: a positive whole number of agent steps.
@@ -89,7 +93,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let (outcome, out) = match args.resume {
         Some(dir) => {
             tracing::info!("resuming {}", dir.display());
-            match train::resume(&dir, args.threads, &stop) {
+            match train::resume(&dir, args.threads, args.extend, &stop) {
                 Err(TrainError::RunDir(RunDirError::AlreadyComplete { .. })) => {
                     println!("{} is already complete; nothing to do", dir.display());
                     return Ok(());

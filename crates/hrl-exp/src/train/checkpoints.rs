@@ -35,6 +35,10 @@ pub struct TrainState {
     /// The last diagnostics, likewise.
     #[serde(default)]
     pub last_diagnostics: Option<ReprDiagnostics>,
+    /// The resolved config (TOML) the run had when the checkpoint was written, checked against
+    /// `config.toml` on resume (absent in checkpoints written before it was kept).
+    #[serde(default)]
+    pub config: Option<String>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {

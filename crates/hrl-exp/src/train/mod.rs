@@ -17,6 +17,7 @@ pub mod evaluation;
 mod games;
 mod progress;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -188,6 +189,7 @@ pub fn train(config: &TrainConfig, out: &Path, stop: &AtomicBool) -> Result<Outc
         tally: GameTally::default(),
         last_eval: None,
         last_diagnostics: None,
+        config: None,
     };
     Session {
         config,
@@ -208,6 +210,7 @@ pub fn train(config: &TrainConfig, out: &Path, stop: &AtomicBool) -> Result<Outc
 pub fn resume(
     out: &Path,
     num_threads: Option<usize>,
+    extend: bool,
     stop: &AtomicBool,
 ) -> Result<Outcome, TrainError> {
     let paths = RunPaths::new(out);
@@ -236,9 +239,10 @@ pub fn resume(
         );
     }
     let checkpoint = paths.checkpoint(step);
+    let state = checkpoints::read_state(&checkpoint)?;
+    check_config_unchanged(&state, &config, &checkpoint, extend)?;
     let mut agent = build::agent(&config)?;
     agent.load(&checkpoint)?;
-    let state = checkpoints::read_state(&checkpoint)?;
     if state.step != step || agent.steps_done() != step {
         return Err(TrainError::Checkpoint {
             path: checkpoint,
@@ -269,6 +273,90 @@ pub fn resume(
         scores,
     }
     .run(stop)
+}
+
+/// Refuses to resume from `checkpoint` when `config` (the run folder's `config.toml` now) differs
+/// from the config the checkpoint was written with, naming the keys that changed. With `extend`,
+/// a larger `total_timesteps` of the algorithm is the one change allowed ("train this run
+/// longer"). The thread count may change (`--threads`). Checkpoints written before the config
+/// was stored in them cannot be checked and resume as before.
+fn check_config_unchanged(
+    state: &TrainState,
+    config: &TrainConfig,
+    checkpoint: &Path,
+    extend: bool,
+) -> Result<(), TrainError> {
+    let Some(saved) = &state.config else {
+        tracing::warn!(
+            "{} predates stored configs; config.toml cannot be checked against it",
+            checkpoint.display()
+        );
+        return Ok(());
+    };
+    let flat = |text: &str| -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        if let Ok(table) = text.parse::<toml::Table>() {
+            flatten_toml("", &table, &mut out);
+        }
+        out
+    };
+    let (before, now) = (flat(saved), flat(&config.to_toml()));
+    let budget_key = format!("{}.total_timesteps", config.algo);
+    let mut changed = Vec::new();
+    let mut extended = false;
+    for key in before.keys().chain(now.keys()).collect::<BTreeSet<_>>() {
+        let (was, is) = (before.get(key), now.get(key));
+        if was == is || key == "num_threads" {
+            continue;
+        }
+        let steps = |value: Option<&String>| value.and_then(|v| v.parse::<u64>().ok());
+        let longer = *key == budget_key && steps(is) > steps(was).max(Some(state.step));
+        if longer && extend {
+            extended = true;
+            continue;
+        }
+        changed.push(format!(
+            "{key} (was {}, now {})",
+            was.map_or("absent", String::as_str),
+            is.map_or("absent", String::as_str)
+        ));
+    }
+    if !changed.is_empty() {
+        return Err(TrainError::Checkpoint {
+            path: checkpoint.to_path_buf(),
+            message: format!(
+                "config.toml has changed since this checkpoint was written: {}. Restore those \
+                 values, or start a new run; to train this run longer, raise only \
+                 {budget_key} above {} and pass --extend",
+                changed.join(", "),
+                state.step
+            ),
+        });
+    }
+    if extended {
+        tracing::info!(
+            "extending the run: {budget_key} is now {}",
+            now[&budget_key]
+        );
+    }
+    Ok(())
+}
+
+/// Dotted keys of every value of a TOML table, with their values as TOML text.
+fn flatten_toml(prefix: &str, table: &toml::Table, out: &mut BTreeMap<String, String>) {
+    for (key, value) in table {
+        let key = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match value {
+            toml::Value::Table(inner) => flatten_toml(&key, inner, out),
+            other => {
+                out.insert(key, other.to_string());
+            }
+        }
+    }
 }
 
 /// The score of every game in an `episodes.csv` table: the game score where there is one,
@@ -383,6 +471,7 @@ impl Session<'_> {
                     });
                 }
                 self.log.flush()?;
+                self.state.config = Some(config.to_toml());
                 let path = checkpoints::write(
                     self.run.paths(),
                     self.agent.as_ref(),
