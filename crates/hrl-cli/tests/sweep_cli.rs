@@ -442,3 +442,72 @@ fn the_slurm_script_runs_run_one_tasks() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn killing_a_sweep_stops_its_runs_with_a_checkpoint() {
+    let dir = fresh_dir("orphans");
+    let file = dir.join("long.toml");
+    std::fs::write(
+        &file,
+        "name = \"long\"\nalgos = [\"pqn\"]\nenvs = [\"cartpole\"]\nreprs = [\"relu\"]\nseeds = [1]\nsteps = 50000000\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let run = out.join("long/pqn.cartpole.relu.s1");
+    let mut sweep = Command::new(env!("CARGO_BIN_EXE_hrl"))
+        .args(["sweep", "run", s(&file), "--out", s(&out)])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = |out: &Path| stdout(&hrl(&["sweep", "status", s(&file), "--out", s(out)]));
+    let waited = |condition: &dyn Fn() -> bool| {
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_secs(60) {
+            if condition() {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        false
+    };
+    assert!(
+        waited(&|| std::fs::metadata(run.join("metrics.csv")).is_ok_and(|m| m.len() > 500)),
+        "the run never started: {}",
+        status(&out)
+    );
+    sweep.kill().unwrap();
+    sweep.wait().unwrap();
+    // The child gets SIGTERM from the kernel when its parent dies: it checkpoints and exits,
+    // releasing the run, which is then partial (resumable), not running.
+    assert!(
+        waited(&|| status(&out).contains(" partial ")),
+        "the run outlived its sweep: {}",
+        status(&out)
+    );
+    let log = std::fs::read_to_string(run.join("train.log")).unwrap();
+    assert!(
+        log.contains("interrupted: finishing the current update and writing a checkpoint"),
+        "{log}"
+    );
+    assert!(!log.contains("exiting without a checkpoint"), "{log}");
+
+    // `timeout` signals the whole process group: the child gets SIGTERM from it and again from
+    // the kernel as its parent dies; the two are one interrupt, and it still checkpoints.
+    let before = log.matches("stopped at step").count();
+    let timed = Command::new("timeout")
+        .args(["-s", "TERM", "3", env!("CARGO_BIN_EXE_hrl"), "sweep", "run"])
+        .args([s(&file), "--out", s(&out)])
+        .output()
+        .unwrap();
+    assert_eq!(timed.status.code(), Some(124), "timeout fired");
+    assert!(
+        waited(&|| status(&out).contains(" partial ")),
+        "{}",
+        status(&out)
+    );
+    let log = std::fs::read_to_string(run.join("train.log")).unwrap();
+    assert_eq!(log.matches("stopped at step").count(), before + 1, "{log}");
+    assert!(!log.contains("exiting without a checkpoint"), "{log}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

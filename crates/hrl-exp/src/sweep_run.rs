@@ -266,16 +266,17 @@ fn run_child(
     let stdout = log.try_clone().map_err(io_err(&log_path))?;
     let stderr = log.try_clone().map_err(io_err(&log_path))?;
     let start = Instant::now();
-    let status = Command::new(hrl)
+    let mut command = Command::new(hrl);
+    command
         .args(args)
         .stdin(Stdio::null())
         .stdout(stdout)
-        .stderr(stderr)
-        .status()
-        .map_err(|source| SweepRunError::Spawn {
-            program: hrl.to_path_buf(),
-            source,
-        })?;
+        .stderr(stderr);
+    die_with_parent(&mut command);
+    let status = command.status().map_err(|source| SweepRunError::Spawn {
+        program: hrl.to_path_buf(),
+        source,
+    })?;
     writeln!(
         log,
         "=== hrl sweep: attempt {attempt} ended after {:.1} s: {status}",
@@ -284,6 +285,33 @@ fn run_child(
     .map_err(io_err(&log_path))?;
     Ok(status)
 }
+
+/// Has the kernel send the child SIGTERM when this process dies, however it dies (`kill -9`
+/// included), so that no run goes on training unattended beside the runs of a later sweep. The
+/// child, `hrl train`, takes SIGTERM as it takes Ctrl-C: it finishes its update, writes a
+/// checkpoint and exits, and the next `sweep run` resumes it.
+#[cfg(target_os = "linux")]
+fn die_with_parent(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: the closure runs in the child between fork and exec and calls only
+    // async-signal-safe functions (prctl, getppid, raise); it allocates nothing.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // The parent died before the request took effect: stop now.
+            if libc::getppid() != parent {
+                libc::raise(libc::SIGTERM);
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_command: &mut Command) {}
 
 fn write_failure_record(paths: &RunPaths, record: &FailureRecord) -> Result<(), SweepRunError> {
     let path = paths.root().join(FAILURE_FILE);

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use clap::Args;
 use hrl_exp::run_dir::RunDirError;
@@ -57,6 +58,9 @@ pub struct TrainArgs {
     extend: bool,
 }
 
+/// Signals closer together than this are one interrupt.
+const SAME_INTERRUPT: Duration = Duration::from_secs(1);
+
 /// `--steps`: a positive whole number of agent steps.
 fn positive_steps(text: &str) -> Result<u64, String> {
     match text.parse::<u64>() {
@@ -81,12 +85,20 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     }
     let stop = Arc::new(AtomicBool::new(false));
     let handler_flag = Arc::clone(&stop);
-    ctrlc::set_handler(move || {
-        if handler_flag.swap(true, Ordering::SeqCst) {
+    let mut first_interrupt: Option<Instant> = None;
+    ctrlc::set_handler(move || match first_interrupt {
+        None => {
+            first_interrupt = Some(Instant::now());
+            handler_flag.store(true, Ordering::SeqCst);
+            eprintln!("interrupted: finishing the current update and writing a checkpoint");
+        }
+        // One stop often arrives as two signals at once: `timeout` or Slurm signalling the
+        // whole process group, and a sweep's parent-death signal right after.
+        Some(first) if first.elapsed() < SAME_INTERRUPT => {}
+        Some(_) => {
             eprintln!("second interrupt: exiting without a checkpoint");
             std::process::exit(130);
         }
-        eprintln!("interrupted: finishing the current update and writing a checkpoint");
     })
     .map_err(|e| anyhow::anyhow!("installing the Ctrl-C handler: {e}"))?;
 
