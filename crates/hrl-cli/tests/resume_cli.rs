@@ -290,3 +290,64 @@ fn resume_refuses_an_edited_config_unless_it_only_extends_the_budget() {
     assert_eq!(summary["steps"], 8192);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_damaged_checkpoint_is_set_aside_and_the_run_resumes_exactly_from_an_older_one() {
+    let dir = fresh_dir("damaged");
+    let out = dir.to_str().unwrap();
+    let trained = hrl(&[
+        "train",
+        "--env",
+        "cartpole",
+        "--steps",
+        "8192",
+        "--set",
+        "checkpoint.points=4",
+        "--out",
+        out,
+    ]);
+    assert!(trained.status.success());
+    let original = without_timing(&dir.join("metrics.csv"));
+    let flip = |checkpoint: &str| {
+        let model = dir.join("checkpoints").join(checkpoint).join("model.bpk");
+        let mut bytes = std::fs::read(&model).unwrap();
+        let middle = bytes.len() / 2;
+        for byte in &mut bytes[middle..middle + 8] {
+            *byte ^= 0xff;
+        }
+        std::fs::write(&model, bytes).unwrap();
+    };
+    let stderr = |output: &Output| String::from_utf8_lossy(&output.stderr).into_owned();
+
+    // Evaluation falls back on the older checkpoint, and refuses a damaged one named to it.
+    flip("step-8192");
+    let eval = hrl(&["eval", out, "--episodes", "1"]);
+    assert!(eval.status.success(), "{}", stderr(&eval));
+    assert!(
+        stderr(&eval).contains("step-8192 is damaged (model.bpk: checksum mismatch)"),
+        "{}",
+        stderr(&eval)
+    );
+    let named = hrl(&["eval", out, "--episodes", "1", "--checkpoint", "8192"]);
+    assert!(!named.status.success());
+    assert!(
+        stderr(&named).contains("checkpoint of step 8192 is damaged: model.bpk: checksum mismatch"),
+        "{}",
+        stderr(&named)
+    );
+
+    // As if stopped before its summary: the resume sets the damaged checkpoint aside, continues
+    // from step 6144 and ends with the metrics of the run that never stopped.
+    std::fs::remove_file(dir.join("summary.json")).unwrap();
+    let resumed = hrl(&["train", "--resume", out]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert!(
+        stderr(&resumed).contains("resuming from the newest intact checkpoint, step 6144"),
+        "{}",
+        stderr(&resumed)
+    );
+    assert!(dir.join("checkpoints/damaged-step-8192").is_dir());
+    assert!(dir.join("checkpoints/step-8192").is_dir());
+    assert_eq!(without_timing(&dir.join("metrics.csv")), original);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -10,7 +10,9 @@ use hrl_nn::network::Head;
 
 use crate::recording::{Recorder, RecordingError};
 use crate::run_dir::{RunDirError, RunPaths};
+use crate::train::checkpoints;
 use crate::train::evaluation::{episode_score, eval_envs};
+use crate::train::manifest::{self, Integrity};
 use crate::train::{self, TrainError};
 use crate::train_config::{Overrides, TrainConfig};
 
@@ -83,17 +85,34 @@ pub fn evaluate_run(dir: &Path, options: &EvalOptions) -> Result<EvalReport, Eva
         TrainConfig::load(&paths.config(), &Overrides::default()).map_err(TrainError::from)?;
     let (step, checkpoint) = match options.checkpoint {
         Some(step) => (step, paths.checkpoint(step)),
-        None => paths
-            .last_checkpoint()?
-            .ok_or_else(|| EvalError::NoCheckpoint {
+        None => {
+            let search = checkpoints::newest_intact(&paths)?;
+            for (damaged, why) in &search.damaged {
+                tracing::warn!(
+                    "checkpoint {} is damaged ({why}); using an older one",
+                    damaged.display()
+                );
+            }
+            search.intact.ok_or_else(|| EvalError::NoCheckpoint {
                 root: dir.to_path_buf(),
-                message: "no checkpoint yet (checkpoints/step-N)".into(),
-            })?,
+                message: if search.damaged.is_empty() {
+                    "no checkpoint yet (checkpoints/step-N)".into()
+                } else {
+                    "no intact checkpoint".into()
+                },
+            })?
+        }
     };
     if !checkpoint.is_dir() {
         return Err(EvalError::NoCheckpoint {
             root: dir.to_path_buf(),
             message: format!("no checkpoint of step {step}"),
+        });
+    }
+    if let Integrity::Damaged(why) = manifest::verify(&checkpoint) {
+        return Err(EvalError::NoCheckpoint {
+            root: dir.to_path_buf(),
+            message: format!("checkpoint of step {step} is damaged: {why}"),
         });
     }
     let device = train::device(&config)?;

@@ -12,6 +12,7 @@ use hrl_nn::probe::ReprDiagnostics;
 
 use super::TrainError;
 use super::games::GameTally;
+use super::manifest::{self, Integrity};
 use crate::run_dir::RunPaths;
 
 /// File of the training loop's counters inside a checkpoint folder.
@@ -64,6 +65,7 @@ pub fn write(
     fs::create_dir_all(&temp).map_err(io(&temp))?;
     agent.save(&temp)?;
     checkpoint::save_json(state, &temp.join(TRAIN_STATE_FILE))?;
+    manifest::write(&temp).map_err(io(&temp))?;
     if target.exists() {
         fs::remove_dir_all(&target).map_err(io(&target))?;
     }
@@ -74,7 +76,19 @@ pub fn write(
 
 /// Removes all but the newest `keep` checkpoints.
 fn prune(paths: &RunPaths, keep: usize) -> Result<(), TrainError> {
+    let steps = list(paths)?;
+    for (_, path) in steps.iter().skip(keep) {
+        fs::remove_dir_all(path).map_err(io(path))?;
+    }
+    Ok(())
+}
+
+/// The checkpoint folders (`step-N`) of a run, newest first.
+fn list(paths: &RunPaths) -> Result<Vec<(u64, PathBuf)>, TrainError> {
     let dir = paths.checkpoints();
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
     let mut steps: Vec<(u64, PathBuf)> = fs::read_dir(&dir)
         .map_err(io(&dir))?
         .flatten()
@@ -84,12 +98,53 @@ fn prune(paths: &RunPaths, keep: usize) -> Result<(), TrainError> {
             Some((step, entry.path()))
         })
         .collect();
-    steps.sort();
-    let old = steps.len().saturating_sub(keep);
-    for (_, path) in &steps[..old] {
-        fs::remove_dir_all(path).map_err(io(path))?;
+    steps.sort_by(|a, b| b.cmp(a));
+    Ok(steps)
+}
+
+/// The newest checkpoint whose files match its manifest (or that predates manifests), and the
+/// damaged checkpoints newer than it, each with what is wrong.
+pub fn newest_intact(paths: &RunPaths) -> Result<IntactSearch, TrainError> {
+    let mut damaged = Vec::new();
+    for (step, path) in list(paths)? {
+        match manifest::verify(&path) {
+            Integrity::Intact | Integrity::Unverified => {
+                return Ok(IntactSearch {
+                    intact: Some((step, path)),
+                    damaged,
+                });
+            }
+            Integrity::Damaged(why) => damaged.push((path, why)),
+        }
     }
-    Ok(())
+    Ok(IntactSearch {
+        intact: None,
+        damaged,
+    })
+}
+
+/// What [`newest_intact`] found.
+#[derive(Debug)]
+pub struct IntactSearch {
+    /// The newest usable checkpoint: its step and folder.
+    pub intact: Option<(u64, PathBuf)>,
+    /// Newer checkpoints that failed their check: folder and what is wrong.
+    pub damaged: Vec<(PathBuf, String)>,
+}
+
+/// Moves a damaged checkpoint out of the way (`damaged-step-N`), where no resume or pruning
+/// looks, keeping it for inspection.
+pub fn set_aside(path: &Path) -> Result<PathBuf, TrainError> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let target = path.with_file_name(format!("damaged-{name}"));
+    if target.exists() {
+        fs::remove_dir_all(&target).map_err(io(&target))?;
+    }
+    fs::rename(path, &target).map_err(io(&target))?;
+    Ok(target)
 }
 
 /// Reads the training loop's counters of the checkpoint folder `dir`.

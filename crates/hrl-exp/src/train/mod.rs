@@ -11,10 +11,11 @@
 //! the resumed run, the same as if it had never stopped.
 
 mod build;
-mod checkpoints;
+pub(crate) mod checkpoints;
 mod curves;
 pub mod evaluation;
 mod games;
+pub mod manifest;
 mod progress;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -228,7 +229,25 @@ pub fn resume(
         RunState::Fresh => return train(&config, out, stop),
         RunState::Missing | RunState::Partial { .. } => {}
     }
-    let (run, step) = RunDir::resume(out)?;
+    let (run, _) = RunDir::resume(out)?;
+    let search = checkpoints::newest_intact(&paths)?;
+    for (damaged, why) in &search.damaged {
+        let moved = checkpoints::set_aside(damaged)?;
+        tracing::warn!(
+            "checkpoint {} is damaged ({why}); set aside as {}",
+            damaged.display(),
+            moved.display()
+        );
+    }
+    let Some((step, _)) = search.intact else {
+        return Err(TrainError::Checkpoint {
+            path: paths.checkpoints(),
+            message: "no intact checkpoint to resume from".into(),
+        });
+    };
+    if !search.damaged.is_empty() {
+        tracing::warn!("resuming from the newest intact checkpoint, step {step}");
+    }
     let removed = atomic::remove_stale_temporaries(out).map_err(|source| TrainError::Io {
         path: out.to_path_buf(),
         source,
