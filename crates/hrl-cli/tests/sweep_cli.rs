@@ -511,3 +511,52 @@ fn killing_a_sweep_stops_its_runs_with_a_checkpoint() {
     assert!(!log.contains("exiting without a checkpoint"), "{log}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn slurm_values_and_the_output_folder_are_checked_once_before_anything() {
+    let dir = fresh_dir("slurm-values");
+    let file = sweep_file(&dir, "vals", "[\"cartpole\"]", "[\"relu\"]", "[1, 2]");
+    let out = dir.join("out");
+    let bad_time = hrl(&[
+        "sweep",
+        "slurm",
+        s(&file),
+        "--out",
+        s(&out),
+        "--time",
+        "abc",
+    ]);
+    assert!(!bad_time.status.success());
+    assert!(
+        stderr(&bad_time).contains("--time `abc` is not a Slurm time limit"),
+        "{}",
+        stderr(&bad_time)
+    );
+    assert!(!out.join("vals/slurm/sweep.sbatch").exists());
+    let cpus = hrl(&[
+        "sweep",
+        "slurm",
+        s(&file),
+        "--out",
+        s(&out),
+        "--cpus",
+        "100000",
+    ]);
+    assert!(
+        stderr(&cpus).contains("--cpus must be between 1 and 256"),
+        "{}",
+        stderr(&cpus)
+    );
+
+    let a_file = dir.join("a-file");
+    std::fs::write(&a_file, "x").unwrap();
+    let run = hrl(&["sweep", "run", s(&file), "--out", s(&a_file)]);
+    assert!(!run.status.success());
+    let message = stderr(&run);
+    assert_eq!(
+        message.matches("is a file").count(),
+        1,
+        "one error, not one per run: {message}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -22,6 +22,13 @@ pub enum SlurmError {
         /// The value.
         value: String,
     },
+    /// A `--time` in none of Slurm's formats.
+    #[error(
+        "--time `{0}` is not a Slurm time limit; valid forms: MINUTES, MINUTES:SECONDS, \
+         HOURS:MINUTES:SECONDS, DAYS-HOURS, DAYS-HOURS:MINUTES, DAYS-HOURS:MINUTES:SECONDS, \
+         UNLIMITED (e.g. 90, 2:00:00, 1-12)"
+    )]
+    BadTime(String),
     /// A file or folder could not be written.
     #[error("{path}: {source}")]
     Io {
@@ -101,6 +108,9 @@ pub fn sbatch_script(sweep: &Sweep, options: &SlurmOptions) -> Result<String, Sl
     }
     if let Some(time) = &options.time {
         checked("--time", time)?;
+        if !is_slurm_time(time) {
+            return Err(SlurmError::BadTime(time.clone()));
+        }
         directives.push(format!("--time={time}"));
     }
     if let Some(gpus) = options.gpus {
@@ -188,6 +198,24 @@ pub fn submit(script: &Path) -> Result<String, SlurmError> {
     Ok(id.to_string())
 }
 
+/// Whether `text` is a time limit in one of Slurm's formats (`man sbatch`, `--time`).
+fn is_slurm_time(text: &str) -> bool {
+    if matches!(text, "UNLIMITED" | "INFINITE" | "unlimited" | "infinite") {
+        return true;
+    }
+    let numbers = |part: &str, most: usize| {
+        let fields: Vec<&str> = part.split(':').collect();
+        fields.len() <= most
+            && fields
+                .iter()
+                .all(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_digit()))
+    };
+    match text.split_once('-') {
+        Some((days, rest)) => numbers(days, 1) && numbers(rest, 3),
+        None => numbers(text, 3),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,5 +282,25 @@ mod tests {
         };
         let err = sbatch_script(&sweep(), &bad).unwrap_err();
         assert!(err.to_string().contains("--time `2 hours`"), "{err}");
+    }
+
+    #[test]
+    fn time_limits_follow_slurms_formats() {
+        for good in [
+            "90",
+            "90:30",
+            "2:00:00",
+            "1-12",
+            "1-12:30",
+            "1-12:30:00",
+            "UNLIMITED",
+        ] {
+            assert!(is_slurm_time(good), "{good}");
+        }
+        for bad in [
+            "abc", "", "1:2:3:4", "-5", "1-", "2h", "1-2-3", "1:-2", "1.5",
+        ] {
+            assert!(!is_slurm_time(bad), "{bad}");
+        }
     }
 }

@@ -108,6 +108,18 @@ struct RunOneArgs {
 
 /// Runs `hrl sweep`.
 pub fn run(args: SweepArgs) -> anyhow::Result<()> {
+    let out = match &args.command {
+        SweepCommand::Run(a) => &a.location.out,
+        SweepCommand::Status(a) => &a.location.out,
+        SweepCommand::Slurm(a) => &a.location.out,
+        SweepCommand::RunOne(a) => &a.location.out,
+    };
+    if out.exists() && !out.is_dir() {
+        bail!(
+            "--out {} is a file; a sweep's runs go into a folder",
+            out.display()
+        );
+    }
     match args.command {
         SweepCommand::Run(args) => run_here(args),
         SweepCommand::Status(args) => status(args),
@@ -186,8 +198,11 @@ fn status(args: StatusArgs) -> anyhow::Result<()> {
 
 fn slurm(args: SlurmArgs) -> anyhow::Result<()> {
     let sweep = Sweep::load(&args.location.file)?;
-    if args.cpus == 0 {
-        bail!("--cpus must be positive");
+    if !(1..=MAX_THREADS).contains(&args.cpus) {
+        bail!(
+            "--cpus must be between 1 and {MAX_THREADS}, got {}",
+            args.cpus
+        );
     }
     let absolute = |path: &Path| {
         std::path::absolute(path).with_context(|| format!("making {} absolute", path.display()))
