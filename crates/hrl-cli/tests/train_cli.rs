@@ -283,7 +283,15 @@ fn an_infinite_learning_rate_is_a_config_error() {
 
 #[test]
 fn sizes_and_ranges_are_checked_before_anything_runs() {
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 9] = [
+        (
+            &["--algo", "dqn", "--set", "dqn.buffer_size=10000000000"],
+            "config key `dqn.buffer_size`: 10000000000 transitions need 447.0 GiB for the replay buffer, more than the",
+        ),
+        (
+            &["--set", "eval.episodes=100000000"],
+            "config key `eval.episodes`: must be at most 4096",
+        ),
         (
             &["--repr", "tanh@1000000000"],
             "width 1000000000 is more than the 65536 units a layer may have",

@@ -345,6 +345,9 @@ fn blame_set(mut base: toml::Table, set: &[String]) -> Result<Option<ConfigError
     Ok(None)
 }
 
+/// The most evaluation episodes per evaluation point (`eval.episodes`).
+pub const MAX_EVAL_EPISODES: usize = 4096;
+
 /// The family of an environment id, as used in preset names.
 pub fn env_family(env: &str) -> &str {
     env.split('/').next().unwrap_or(env)
@@ -534,6 +537,44 @@ impl TrainConfig {
             return Err(value(
                 "num_threads",
                 format!("must be between 1 and {MAX_THREADS}"),
+            ));
+        }
+        if let Some(dqn) = &self.dqn {
+            let needed = hrl_agents::replay::ReplayBuffer::bytes_for_env(
+                &spec,
+                dqn.buffer_size,
+                dqn.num_envs,
+            );
+            let available = hrl_agents::replay::available_memory_bytes();
+            let gib = |bytes: u64| bytes as f64 / f64::from(1u32 << 30);
+            match (needed, available) {
+                (None, _) => {
+                    return Err(value(
+                        "dqn.buffer_size",
+                        "is too large: its memory does not fit a 64-bit count".into(),
+                    ));
+                }
+                (Some(needed), Some(available)) if needed > available => {
+                    return Err(value(
+                        "dqn.buffer_size",
+                        format!(
+                            "{} transitions need {:.1} GiB for the replay buffer, more than the \
+                             {:.1} GiB this machine has available",
+                            dqn.buffer_size,
+                            gib(needed),
+                            gib(available)
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        if self.eval.episodes > MAX_EVAL_EPISODES {
+            return Err(value(
+                "eval.episodes",
+                format!(
+                    "must be at most {MAX_EVAL_EPISODES} (each is a fresh environment, all played at once)"
+                ),
             ));
         }
         if self.log.probe_size == 0 || self.log.diag_points == 0 {

@@ -159,6 +159,15 @@ pub struct ReplayBuffer {
     streams: Vec<Stream>,
 }
 
+/// The memory this machine has available now (`MemAvailable` of `/proc/meminfo`), in bytes;
+/// `None` where that cannot be read.
+pub fn available_memory_bytes() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}
+
 /// Frames stacked along an environment's first observation axis: Atari's `frame_stack`, 1 for
 /// every other environment.
 pub fn frame_stack_of(spec: &EnvSpec) -> usize {
@@ -211,6 +220,27 @@ impl ReplayBuffer {
             stored: vec![Stored::default(); num_envs * slots],
             streams: vec![Stream::default(); num_envs],
         })
+    }
+
+    /// Bytes the buffer of [`ReplayBuffer::for_env`] allocates up front, `None` if the count
+    /// overflows.
+    pub fn bytes_for_env(spec: &EnvSpec, capacity: usize, num_envs: usize) -> Option<u64> {
+        let frame_stack = frame_stack_of(spec).max(1) as u64;
+        let num_envs = num_envs.max(1) as u64;
+        let slots = capacity as u64 / num_envs;
+        let frame_len = spec.observation_len() as u64 / frame_stack;
+        let element = match spec.observation_dtype {
+            ObsDtype::U8 => 1,
+            ObsDtype::F32 => 4,
+        };
+        let frames = num_envs
+            .checked_mul(slots.checked_add(frame_stack)?)?
+            .checked_mul(frame_len)?
+            .checked_mul(element)?;
+        let stored = num_envs
+            .checked_mul(slots)?
+            .checked_mul(std::mem::size_of::<Stored>() as u64)?;
+        frames.checked_add(stored)
     }
 
     /// A buffer for `spec`'s observations, stored in its native element type, stacked as
