@@ -560,3 +560,60 @@ fn slurm_values_and_the_output_folder_are_checked_once_before_anything() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn runs_that_other_processes_train_count_against_jobs() {
+    let dir = fresh_dir("shared-jobs");
+    let file = dir.join("two.toml");
+    std::fs::write(
+        &file,
+        "name = \"two\"\nalgos = [\"pqn\"]\nenvs = [\"cartpole\"]\nreprs = [\"relu\"]\nseeds = [1, 2]\nsteps = 50000000\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_hrl"))
+            .args(["sweep", "run", s(&file), "--jobs", "1", "--out", s(&out)])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let started = |seed: u64| {
+        let metrics = out.join(format!("two/pqn.cartpole.relu.s{seed}/metrics.csv"));
+        std::fs::metadata(metrics).is_ok_and(|m| m.len() > 500)
+    };
+    let waited = |condition: &dyn Fn() -> bool| {
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_secs(60) {
+            if condition() {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        false
+    };
+    let mut first = spawn();
+    assert!(
+        waited(&|| started(1)),
+        "the first sweep never started its run"
+    );
+    // A second sweep of the same grid with --jobs 1: the run the first one trains takes its only
+    // slot, so it starts nothing beside it.
+    let mut second = spawn();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(!started(2), "two runs at once under --jobs 1");
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert!(
+        waited(&|| started(2)),
+        "the second sweep never took the freed slot"
+    );
+    second.kill().unwrap();
+    second.wait().unwrap();
+    // Its child stops with it; wait for that before removing the folder.
+    assert!(waited(&|| {
+        stdout(&hrl(&["sweep", "status", s(&file), "--out", s(&out)])).contains("0 running")
+    }));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

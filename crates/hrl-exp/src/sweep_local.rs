@@ -4,11 +4,13 @@
 //! failures and the tail of their logs. With an archive, every run that completes is packed into
 //! it at once ([`crate::sweep_archive`]), so finished runs survive the machine.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use crate::run_dir::{RunLock, RunPaths};
 use crate::sweep::{Sweep, SweepRun};
 use crate::sweep_archive;
 use crate::sweep_run::{
@@ -118,6 +120,7 @@ pub fn run_local(sweep: &Sweep, root: &Path, options: &LocalOptions) -> SweepRep
     let results: Mutex<Vec<Option<Result<RunOutcome, SweepRunError>>>> =
         Mutex::new((0..total).map(|_| None).collect());
     let archive_lock = Mutex::new(());
+    let mine: Mutex<HashSet<usize>> = Mutex::new(HashSet::new());
     std::thread::scope(|scope| {
         for _ in 0..options.jobs.clamp(1, total.max(1)) {
             scope.spawn(|| {
@@ -126,8 +129,11 @@ pub fn run_local(sweep: &Sweep, root: &Path, options: &LocalOptions) -> SweepRep
                     let Some(run) = runs.get(index) else {
                         break;
                     };
+                    wait_for_a_slot(&runs, &sweep_dir, &mine, options.jobs, index);
+                    lock_ignoring_poison(&mine).insert(index);
                     let start = Instant::now();
                     let result = run_one(run, &sweep_dir, &options.runner);
+                    lock_ignoring_poison(&mine).remove(&index);
                     log_outcome(run, total, &result, start.elapsed().as_secs_f64());
                     if let (Some(archive), Ok(RunOutcome::Succeeded { .. })) =
                         (&options.archive, &result)
@@ -158,6 +164,53 @@ pub fn run_local(sweep: &Sweep, root: &Path, options: &LocalOptions) -> SweepRep
             .zip(slots)
             .filter_map(|(run, slot)| slot.map(|result| (run, result)))
             .collect(),
+    }
+}
+
+/// How often a sweep waiting for other processes' runs looks again.
+const SLOT_POLL: Duration = Duration::from_secs(1);
+
+fn lock_ignoring_poison<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Waits until the runs of this grid that other live processes train (another `sweep run` of the
+/// same file, or runs left by one) and this sweep's own running ones together leave one of the
+/// `jobs` slots free, so that two sweeps of one grid never train more than `jobs` runs at once.
+/// Run `index` itself does not count: if another process holds it, [`run_one`] says so at once.
+fn wait_for_a_slot(
+    runs: &[SweepRun],
+    sweep_dir: &Path,
+    mine: &Mutex<HashSet<usize>>,
+    jobs: usize,
+    index: usize,
+) {
+    let mut told = false;
+    loop {
+        let held_elsewhere = runs
+            .iter()
+            .filter(|run| run.index != index && !lock_ignoring_poison(mine).contains(&run.index))
+            .filter(|run| {
+                matches!(
+                    RunLock::holder(&RunPaths::new(run.dir(sweep_dir)).lock()),
+                    Ok(Some(_))
+                )
+            })
+            .count();
+        let running_here = lock_ignoring_poison(mine).len();
+        if held_elsewhere + running_here < jobs {
+            return;
+        }
+        if !told {
+            tracing::info!(
+                "{held_elsewhere} runs of this sweep are trained by other processes and count \
+                 against --jobs {jobs}: waiting for a slot"
+            );
+            told = true;
+        }
+        std::thread::sleep(SLOT_POLL);
     }
 }
 
