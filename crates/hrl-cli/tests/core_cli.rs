@@ -125,6 +125,40 @@ fn model_rejects_bad_specs() {
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("[C, H, W]"));
+    // Parameter counts that would overflow are refused, not wrapped around.
+    for (torso, obs, repr) in [
+        ("mlp", "18446744073709551615", "relu"),
+        ("mlp", "1000000000000", "relu@65536"),
+    ] {
+        let out = hrl(&[
+            "model",
+            "--torso",
+            torso,
+            "--repr",
+            repr,
+            "--actions",
+            "6",
+            "--obs",
+            obs,
+        ]);
+        assert!(!out.status.success(), "{obs}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("has more than 268435456 values"),
+            "{stderr}"
+        );
+    }
+    let wide = hrl(&[
+        "model",
+        "--torso",
+        "mlp",
+        "--repr",
+        "relu@18446744073709551615",
+        "--actions",
+        "6",
+    ]);
+    assert!(!wide.status.success());
+    assert!(String::from_utf8_lossy(&wide.stderr).contains("more than the 65536 units"));
 }
 
 #[test]

@@ -18,6 +18,11 @@ use crate::dense::{DenseLayer, DenseLayerConfig, LayerOutput};
 use crate::init::Init;
 use crate::repr::{Activation, Branches, ReprSpec};
 
+/// The most values an observation may have (2^28: a 16384 x 16384 image), which keeps every
+/// parameter count of the networks here far inside `usize`, with widths up to
+/// [`crate::repr::MAX_WIDTH`].
+pub const MAX_OBS_ELEMENTS: usize = 1 << 28;
+
 /// Errors in a network description.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NetError {
@@ -44,6 +49,12 @@ pub enum NetError {
         kernel: usize,
         /// The side length reaching it.
         side: usize,
+    },
+    /// An observation of more than [`MAX_OBS_ELEMENTS`] values.
+    #[error("an observation of shape {shape:?} has more than {MAX_OBS_ELEMENTS} values")]
+    ObsTooLarge {
+        /// The observation shape.
+        shape: Vec<usize>,
     },
     /// A layer of zero width, or an empty observation.
     #[error("{what} must be positive")]
@@ -203,6 +214,15 @@ impl TorsoConfig {
         if self.obs_shape.is_empty() || self.obs_shape.contains(&0) {
             return Err(NetError::Zero {
                 what: "every observation dimension",
+            });
+        }
+        let elements = self
+            .obs_shape
+            .iter()
+            .try_fold(1usize, |product, &d| product.checked_mul(d));
+        if elements.is_none_or(|n| n > MAX_OBS_ELEMENTS) {
+            return Err(NetError::ObsTooLarge {
+                shape: self.obs_shape.clone(),
             });
         }
         let spec_everywhere = self.placement == HrPlacement::All;
