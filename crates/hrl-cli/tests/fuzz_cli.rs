@@ -1,7 +1,7 @@
 //! Garbage in, a clear error out: `hrl diagnose` features files, `hrl env trace` actions files,
 //! sweep files and run config files, fed random bytes, truncations and byte flips of valid files
-//! (seeded, so a failure reproduces). Every case must end in a clean exit: no panic, no signal, an
-//! `error:` message when it fails, and random bytes must always fail. `HRL_FUZZ_CASES` sets the
+//! (seeded, so a failure reproduces). Every case must end in a clean exit: no panic, no signal, a
+//! one-line `error:` message when it fails, and random bytes must always fail. `HRL_FUZZ_CASES` sets the
 //! cases per input kind (default 200; a longer run: `HRL_FUZZ_CASES=2000 cargo test --release
 //! --test fuzz_cli`).
 
@@ -78,9 +78,14 @@ fn check(output: &Output, garbage: bool, what: &str, bytes: &[u8]) {
         );
     }
     if !output.status.success() {
+        // One line, `error: ...`, besides the log's timestamped lines.
+        let message: Vec<&str> = stderr
+            .lines()
+            .filter(|l| !l.starts_with(|c: char| c.is_ascii_digit()))
+            .collect();
         assert!(
-            stderr.lines().any(|l| l.starts_with("error:")),
-            "{what}: no error line on {shown:?}: {stderr}"
+            message.len() == 1 && message[0].starts_with("error: "),
+            "{what}: not a one-line error on {shown:?}: {stderr}"
         );
     }
 }

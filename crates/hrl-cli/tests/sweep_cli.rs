@@ -320,7 +320,7 @@ fn a_failing_run_is_reported_while_the_others_complete() {
         "{report}"
     );
     assert!(
-        report.contains("    | unclosed array, expected `]`"),
+        report.contains("line 1, column 12 (`not = [toml`): unclosed array, expected `]`"),
         "the log's tail is shown: {report}"
     );
 

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 use hrl_nn::repr::ReprSpec;
 
-use crate::train_config::{Overrides, TrainConfig, run_name};
+use crate::train_config::{Overrides, TrainConfig, run_name, toml_error_line};
 
 /// The algorithms a sweep may name.
 pub const ALGOS: [&str; 3] = ["pqn", "ppo", "dqn"];
@@ -169,7 +169,7 @@ impl Sweep {
     pub fn parse(text: &str, file: &str) -> Result<Sweep, SweepError> {
         let raw: SweepFile = toml::from_str(text).map_err(|e| SweepError::Parse {
             file: file.to_string(),
-            message: e.to_string(),
+            message: toml_error_line(&e, text),
         })?;
         let invalid = |key: &str, message: String| SweepError::Invalid {
             file: file.to_string(),

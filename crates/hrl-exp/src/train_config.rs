@@ -319,6 +319,30 @@ fn preset_names() -> String {
 /// cores of any machine this runs on, few enough that starting them takes no noticeable time.
 pub const MAX_THREADS: usize = 256;
 
+/// A TOML error on one line: `line L, column C (`SOURCE LINE`): MESSAGE` where the error has a
+/// place in `text`
+/// (the parser's own text spans several lines, with a drawing of the place), else the parser's
+/// text with its line breaks as spaces (`missing field `torso` in `network``; pass "" for errors
+/// of values that have no text).
+pub fn toml_error_line(error: &toml::de::Error, text: &str) -> String {
+    match error.span() {
+        Some(span) if !text.is_empty() => {
+            let message = error.message().replace('\n', " ");
+            let start = span.start.min(text.len());
+            let before = &text.as_bytes()[..start];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let column = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+            let source = text.lines().nth(line - 1).unwrap_or("").trim();
+            format!("line {line}, column {column} (`{source}`): {message}")
+        }
+        _ => error
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
 /// The first `--set` after which `base` no longer deserialises, as an error naming it and the
 /// value given; `None` if `base` itself does not (the preset or file is to blame).
 fn blame_set(mut base: toml::Table, set: &[String]) -> Result<Option<ConfigError>, ConfigError> {
@@ -337,7 +361,7 @@ fn blame_set(mut base: toml::Table, set: &[String]) -> Result<Option<ConfigError
                 return Ok(Some(ConfigError::SetValue {
                     key: key.trim().to_string(),
                     value: raw.trim().to_string(),
-                    message: error.message().to_string(),
+                    message: toml_error_line(&error, ""),
                 }));
             }
         }
@@ -407,7 +431,7 @@ impl TrainConfig {
         };
         let mut table: toml::Table = text
             .parse()
-            .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
+            .map_err(|e: toml::de::Error| invalid(toml_error_line(&e, text)))?;
         let mut put = |key: &str, value: toml::Value| {
             table.insert(key.to_string(), value);
         };
@@ -449,9 +473,8 @@ impl TrainConfig {
             Ok(config) => config,
             Err(error) => {
                 let error: toml::de::Error = error;
-                return Err(
-                    blame_set(base, &overrides.set)?.unwrap_or_else(|| invalid(error.to_string()))
-                );
+                return Err(blame_set(base, &overrides.set)?
+                    .unwrap_or_else(|| invalid(toml_error_line(&error, ""))));
             }
         };
         config.validate()?;
