@@ -1,5 +1,6 @@
 //! Garbage in, a clear error out: `hrl diagnose` features files, `hrl env trace` actions files,
-//! sweep files and run config files, fed random bytes, truncations and byte flips of valid files
+//! sweep files, run config files and checkpoint files (resumed with and without their manifest,
+//! so that damaged bytes reach the loaders), fed random bytes, truncations and byte flips of valid files
 //! (seeded, so a failure reproduces). Every case must end in a clean exit: no panic, no signal, a
 //! one-line `error:` message when it fails, and random bytes must always fail. `HRL_FUZZ_CASES` sets the
 //! cases per input kind (default 200; a longer run: `HRL_FUZZ_CASES=2000 cargo test --release
@@ -184,5 +185,80 @@ fn run_config_files() {
             out.to_str().unwrap(),
         ])
     });
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Copies the files of `from` into `to` (one level of folders, as a run folder has).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn checkpoint_files() {
+    let dir = scratch("checkpoint");
+    let source = dir.join("source");
+    let trained = hrl(&[
+        "train",
+        "--env",
+        "cartpole",
+        "--steps",
+        "2048",
+        "--set",
+        "checkpoint.points=1",
+        "--set",
+        "eval.points=0",
+        "--out",
+        source.to_str().unwrap(),
+    ]);
+    assert!(trained.status.success());
+    // Resumable: as if stopped after its checkpoint, before its summary.
+    std::fs::remove_file(source.join("summary.json")).unwrap();
+    let checkpoint = std::fs::read_dir(source.join("checkpoints"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .find(|name| name.starts_with("step-"))
+        .unwrap();
+    let files = [
+        "model.bpk",
+        "optimizer.bpk",
+        "envs.bin",
+        "agent.json",
+        "train.json",
+    ];
+    let mut rng = Rng(5);
+    for i in 0..cases() {
+        let file = files[i % files.len()];
+        let run = dir.join(format!("case-{i}"));
+        copy_tree(&source, &run);
+        let path = run.join("checkpoints").join(&checkpoint).join(file);
+        let valid = std::fs::read(&path).unwrap();
+        let (bytes, _) = input(&mut rng, i / files.len(), &valid);
+        std::fs::write(&path, &bytes).unwrap();
+        // Without its manifest the damaged file reaches the loaders themselves.
+        if i % 2 == 0 {
+            let manifest = run
+                .join("checkpoints")
+                .join(&checkpoint)
+                .join("manifest.json");
+            std::fs::remove_file(manifest).unwrap();
+        }
+        let output = hrl(&["train", "--resume", run.to_str().unwrap()]);
+        check(
+            &output,
+            false,
+            &format!("checkpoint case {i} ({file})"),
+            &bytes,
+        );
+        std::fs::remove_dir_all(&run).unwrap();
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
