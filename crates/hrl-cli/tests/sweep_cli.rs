@@ -41,6 +41,18 @@ fn s(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
+/// Whether `condition` holds within a minute (polled every 100 ms).
+fn wait_until(condition: impl Fn() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(60) {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    false
+}
+
 fn attempts_logged(run_dir: &Path) -> usize {
     std::fs::read_to_string(run_dir.join("train.log"))
         .unwrap()
@@ -461,18 +473,8 @@ fn killing_a_sweep_stops_its_runs_with_a_checkpoint() {
         .spawn()
         .unwrap();
     let status = |out: &Path| stdout(&hrl(&["sweep", "status", s(&file), "--out", s(out)]));
-    let waited = |condition: &dyn Fn() -> bool| {
-        let start = std::time::Instant::now();
-        while start.elapsed() < std::time::Duration::from_secs(60) {
-            if condition() {
-                return true;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        false
-    };
     assert!(
-        waited(&|| std::fs::metadata(run.join("metrics.csv")).is_ok_and(|m| m.len() > 500)),
+        wait_until(|| std::fs::metadata(run.join("metrics.csv")).is_ok_and(|m| m.len() > 500)),
         "the run never started: {}",
         status(&out)
     );
@@ -481,7 +483,7 @@ fn killing_a_sweep_stops_its_runs_with_a_checkpoint() {
     // The child gets SIGTERM from the kernel when its parent dies: it checkpoints and exits,
     // releasing the run, which is then partial (resumable), not running.
     assert!(
-        waited(&|| status(&out).contains(" partial ")),
+        wait_until(|| status(&out).contains(" partial ")),
         "the run outlived its sweep: {}",
         status(&out)
     );
@@ -502,7 +504,7 @@ fn killing_a_sweep_stops_its_runs_with_a_checkpoint() {
         .unwrap();
     assert_eq!(timed.status.code(), Some(124), "timeout fired");
     assert!(
-        waited(&|| status(&out).contains(" partial ")),
+        wait_until(|| status(&out).contains(" partial ")),
         "{}",
         status(&out)
     );
@@ -583,19 +585,9 @@ fn runs_that_other_processes_train_count_against_jobs() {
         let metrics = out.join(format!("two/pqn.cartpole.relu.s{seed}/metrics.csv"));
         std::fs::metadata(metrics).is_ok_and(|m| m.len() > 500)
     };
-    let waited = |condition: &dyn Fn() -> bool| {
-        let start = std::time::Instant::now();
-        while start.elapsed() < std::time::Duration::from_secs(60) {
-            if condition() {
-                return true;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        false
-    };
     let mut first = spawn();
     assert!(
-        waited(&|| started(1)),
+        wait_until(|| started(1)),
         "the first sweep never started its run"
     );
     // A second sweep of the same grid with --jobs 1: the run the first one trains takes its only
@@ -606,13 +598,13 @@ fn runs_that_other_processes_train_count_against_jobs() {
     first.kill().unwrap();
     first.wait().unwrap();
     assert!(
-        waited(&|| started(2)),
+        wait_until(|| started(2)),
         "the second sweep never took the freed slot"
     );
     second.kill().unwrap();
     second.wait().unwrap();
     // Its child stops with it; wait for that before removing the folder.
-    assert!(waited(&|| {
+    assert!(wait_until(|| {
         stdout(&hrl(&["sweep", "status", s(&file), "--out", s(&out)])).contains("0 running")
     }));
     std::fs::remove_dir_all(&dir).unwrap();
