@@ -9,6 +9,7 @@ use hrl_nn::network::NetworkConfig;
 use hrl_nn::probe::ReprDiagnostics;
 
 use crate::AgentError;
+use crate::algo::Algo;
 use crate::policy::Policy;
 
 /// The environments an agent trains in: the vectorised set and, for Atari, its preprocessing.
@@ -50,8 +51,8 @@ pub struct Report {
 
 /// A reinforcement-learning agent that owns its environments, network and optimiser.
 pub trait Agent {
-    /// `dqn`, `ppo` or `pqn`.
-    fn algo(&self) -> &'static str;
+    /// The algorithm.
+    fn algo(&self) -> Algo;
 
     /// The resolved network (observation shape and action count filled in).
     fn network(&self) -> &NetworkConfig;

@@ -28,6 +28,7 @@ use hrl_nn::probe::{self, ReprDiagnostics};
 
 use crate::AgentError;
 use crate::agent::{Agent, EnvSetup, Report};
+use crate::algo::Algo;
 use crate::checkpoint::{self, REPLAY_FILE, TARGET_FILE};
 use crate::optim::{AdamConfig, TorchRmsPropConfig, clip_global_norm};
 use crate::policy::Policy;
@@ -647,8 +648,8 @@ impl Dqn {
 }
 
 impl Agent for Dqn {
-    fn algo(&self) -> &'static str {
-        "dqn"
+    fn algo(&self) -> Algo {
+        Algo::Dqn
     }
 
     fn network(&self) -> &NetworkConfig {

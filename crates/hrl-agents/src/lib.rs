@@ -1,7 +1,9 @@
-//! Deep RL agents for hadamard-rl: DQN, PPO and PQN with their replay buffer, schedules and
+//! Deep RL agents for hadamard-rl: DQN, PPO and PQN (chosen by [`Algo`], built from an
+//! [`AgentConfig`]) with their replay buffer, schedules and
 //! optimisers.
 
 pub mod agent;
+pub mod algo;
 pub mod checkpoint;
 pub mod dqn;
 mod error;
@@ -17,4 +19,5 @@ pub mod schedule;
 pub mod target;
 
 pub use agent::{Agent, Report};
+pub use algo::{AgentConfig, Algo};
 pub use error::AgentError;

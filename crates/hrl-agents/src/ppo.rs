@@ -19,6 +19,7 @@ use hrl_nn::probe::{self, ReprDiagnostics};
 
 use crate::AgentError;
 use crate::agent::{Agent, EnvSetup, Report};
+use crate::algo::Algo;
 use crate::checkpoint;
 use crate::optim::{AdamConfig, clip_global_norm};
 use crate::policy::{Policy, sample_categorical};
@@ -454,8 +455,8 @@ struct PpoState {
 }
 
 impl Agent for Ppo {
-    fn algo(&self) -> &'static str {
-        "ppo"
+    fn algo(&self) -> Algo {
+        Algo::Ppo
     }
 
     fn network(&self) -> &NetworkConfig {

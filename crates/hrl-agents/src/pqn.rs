@@ -19,6 +19,7 @@ use hrl_nn::probe::{self, ReprDiagnostics};
 
 use crate::AgentError;
 use crate::agent::{Agent, EnvSetup, Report};
+use crate::algo::Algo;
 use crate::checkpoint;
 use crate::optim::{RAdamConfig, clip_global_norm};
 use crate::policy::Policy;
@@ -401,8 +402,8 @@ struct PqnState {
 }
 
 impl Agent for Pqn {
-    fn algo(&self) -> &'static str {
-        "pqn"
+    fn algo(&self) -> Algo {
+        Algo::Pqn
     }
 
     fn network(&self) -> &NetworkConfig {

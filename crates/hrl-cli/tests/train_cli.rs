@@ -118,7 +118,14 @@ fn config_errors_name_the_key_and_start_nothing() {
         ),
         (vec!["--env", "minatar/pong"], "minatar/breakout"),
         (vec!["--repr", "hr-swish"], "unknown activation"),
-        (vec!["--algo", "sac"], "sac-minatar"),
+        (
+            vec!["--algo", "sac"],
+            "unknown algorithm `sac`; valid: dqn, ppo, pqn",
+        ),
+        (
+            vec!["--algo", "dqn", "--set", "pqn.learning_rate=1e-4"],
+            "key `pqn`: belongs to algo = \"pqn\", but this run's algo is \"dqn\"",
+        ),
     ] {
         let dir = fresh_dir("bad");
         let mut full = vec!["train", "--out", dir.to_str().unwrap()];

@@ -3,7 +3,7 @@
 //!
 //! ```toml
 //! name = "example-cartpole"           # the sweep's folder: ROOT/NAME (ROOT is `sweeps` by default)
-//! algos = ["pqn"]                     # pqn, ppo, dqn
+//! algos = ["pqn"]                     # dqn, ppo, pqn
 //! envs = ["cartpole"]                 # ids of `hrl env list`
 //! reprs = ["relu", "hr-tanh"]         # representation specs
 //! seeds = [1, 2]
@@ -26,12 +26,10 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use hrl_agents::algo::Algo;
 use hrl_nn::repr::ReprSpec;
 
 use crate::train_config::{Overrides, TrainConfig, run_name, toml_error_line};
-
-/// The algorithms a sweep may name.
-pub const ALGOS: [&str; 3] = ["pqn", "ppo", "dqn"];
 
 /// The folder sweeps go below unless `--out` names another.
 pub const DEFAULT_ROOT: &str = "sweeps";
@@ -98,7 +96,7 @@ pub struct Sweep {
     /// The sweep's name, which is its folder's name.
     pub name: String,
     /// Algorithms.
-    pub algos: Vec<String>,
+    pub algos: Vec<Algo>,
     /// Environment ids.
     pub envs: Vec<String>,
     /// Representation specs.
@@ -117,7 +115,7 @@ pub struct SweepRun {
     /// Position in the grid (the Slurm array index).
     pub index: usize,
     /// Algorithm.
-    pub algo: String,
+    pub algo: Algo,
     /// Environment id.
     pub env: String,
     /// Representation spec.
@@ -133,13 +131,13 @@ pub struct SweepRun {
 impl SweepRun {
     /// The run's name and folder name, e.g. `pqn.minatar-breakout.hr-tanh.s1`.
     pub fn name(&self) -> String {
-        run_name(&self.algo, &self.env, &self.repr, self.seed)
+        run_name(self.algo, &self.env, &self.repr, self.seed)
     }
 
     /// The training config `hrl train` resolves for this run.
     pub fn config(&self) -> Result<TrainConfig, crate::train_config::ConfigError> {
         TrainConfig::resolve(&Overrides {
-            algo: Some(self.algo.clone()),
+            algo: Some(self.algo),
             env: Some(self.env.clone()),
             repr: Some(self.repr),
             seed: Some(self.seed),
@@ -187,14 +185,12 @@ impl Sweep {
                 return Err(invalid(key, "the list is empty; give at least one".into()));
             }
         }
-        for algo in &raw.algos {
-            if !ALGOS.contains(&algo.as_str()) {
-                return Err(invalid(
-                    "algos",
-                    format!("unknown algorithm `{algo}`; valid: {}", ALGOS.join(", ")),
-                ));
-            }
-        }
+        let algos = raw
+            .algos
+            .iter()
+            .map(|algo| algo.parse::<Algo>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| invalid("algos", e.to_string()))?;
         let env_ids = hrl_env::env_ids();
         for env in &raw.envs {
             if !env_ids.contains(env) {
@@ -234,7 +230,7 @@ impl Sweep {
         flatten_set("", &raw.set, &mut set).map_err(|message| invalid("set", message))?;
         let sweep = Sweep {
             name: raw.name,
-            algos: raw.algos,
+            algos,
             envs: raw.envs,
             reprs,
             seeds: raw.seeds,
@@ -265,13 +261,13 @@ impl Sweep {
     /// algorithms).
     pub fn runs(&self) -> Vec<SweepRun> {
         let mut runs = Vec::with_capacity(self.len());
-        for algo in &self.algos {
+        for &algo in &self.algos {
             for env in &self.envs {
                 for repr in &self.reprs {
                     for &seed in &self.seeds {
                         runs.push(SweepRun {
                             index: runs.len(),
-                            algo: algo.clone(),
+                            algo,
                             env: env.clone(),
                             repr: *repr,
                             seed,

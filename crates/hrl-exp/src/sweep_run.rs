@@ -136,7 +136,7 @@ pub fn train_args(run: &SweepRun, run_dir: &Path, launch: Launch, threads: usize
     match launch {
         Launch::New => {
             for (flag, value) in [
-                ("--algo", run.algo.clone()),
+                ("--algo", run.algo.to_string()),
                 ("--env", run.env.clone()),
                 ("--repr", run.repr.to_string()),
                 ("--seed", run.seed.to_string()),

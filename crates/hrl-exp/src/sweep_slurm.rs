@@ -123,7 +123,12 @@ pub fn sbatch_script(sweep: &Sweep, options: &SlurmOptions) -> Result<String, Sl
          # requeueing any task is safe. Status: hrl sweep status {file} --out {root}\n",
         name = sweep.name,
         runs = sweep.len(),
-        algos = sweep.algos.join("|"),
+        algos = sweep
+            .algos
+            .iter()
+            .map(|a| a.name())
+            .collect::<Vec<_>>()
+            .join("|"),
         envs = sweep.envs.join("|"),
         reprs = sweep
             .reprs

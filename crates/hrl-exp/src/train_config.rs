@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use hrl_agents::algo::{AgentConfig, Algo};
 use hrl_agents::dqn::DqnConfig;
 use hrl_agents::ppo::PpoConfig;
 use hrl_agents::pqn::PqnConfig;
@@ -49,9 +50,6 @@ pub const PRESETS: [(&str, &str); 9] = [
     ("ppo-atari", include_str!("../../../configs/ppo-atari.toml")),
 ];
 
-/// The algorithms `hrl train` runs.
-pub const ALGOS: [&str; 3] = ["dqn", "ppo", "pqn"];
-
 /// Errors resolving a config; each names the key or file.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -69,7 +67,7 @@ pub enum ConfigError {
     )]
     NoPreset {
         /// The algorithm.
-        algo: String,
+        algo: Algo,
         /// The environment id.
         env: String,
         /// The preset name tried.
@@ -253,10 +251,10 @@ pub struct LogSection {
 
 /// A training run, fully resolved.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "TrainConfigLayout", into = "TrainConfigLayout")]
 pub struct TrainConfig {
-    /// `pqn`.
-    pub algo: String,
+    /// The algorithm and its hyperparameters (`algo = "dqn"` with its `[dqn]` table).
+    pub agent: AgentConfig,
     /// Environment id.
     pub env: String,
     /// Representation spec of the final hidden layer.
@@ -271,30 +269,125 @@ pub struct TrainConfig {
     pub network: NetworkSection,
     /// Environment options.
     pub env_options: EnvOptionsSection,
-    /// PQN's hyperparameters (with `algo = "pqn"`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pqn: Option<PqnConfig>,
-    /// DQN's hyperparameters (with `algo = "dqn"`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dqn: Option<DqnConfig>,
-    /// PPO's hyperparameters (with `algo = "ppo"`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ppo: Option<PpoConfig>,
     /// Logging.
     pub log: LogSection,
     /// Evaluation during training.
-    #[serde(default)]
     pub eval: EvalSection,
     /// Checkpoints.
-    #[serde(default)]
     pub checkpoint: CheckpointSection,
+}
+
+/// How a [`TrainConfig`] is laid out in TOML: the algorithm's name and its table side by side
+/// (`algo = "dqn"` and `[dqn]`). Reading checks that the selected table is there and no other
+/// algorithm's is.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrainConfigLayout {
+    algo: Algo,
+    env: String,
+    repr: ReprSpec,
+    seed: u64,
+    device: String,
+    num_threads: usize,
+    network: NetworkSection,
+    env_options: EnvOptionsSection,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pqn: Option<PqnConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dqn: Option<DqnConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ppo: Option<PpoConfig>,
+    log: LogSection,
+    #[serde(default)]
+    eval: EvalSection,
+    #[serde(default)]
+    checkpoint: CheckpointSection,
+}
+
+impl TryFrom<TrainConfigLayout> for TrainConfig {
+    type Error = ConfigError;
+
+    fn try_from(layout: TrainConfigLayout) -> Result<TrainConfig, ConfigError> {
+        let TrainConfigLayout {
+            algo,
+            pqn,
+            dqn,
+            ppo,
+            ..
+        } = layout;
+        let stray = [
+            (Algo::Dqn, dqn.is_some()),
+            (Algo::Ppo, ppo.is_some()),
+            (Algo::Pqn, pqn.is_some()),
+        ]
+        .into_iter()
+        .find(|&(other, present)| present && other != algo);
+        if let Some((other, _)) = stray {
+            return Err(ConfigError::Value {
+                key: other.to_string(),
+                message: format!(
+                    "belongs to algo = \"{other}\", but this run's algo is \"{algo}\" (its settings go under [{algo}])"
+                ),
+            });
+        }
+        let missing = || ConfigError::Value {
+            key: algo.to_string(),
+            message: format!("algo = \"{algo}\" needs a [{algo}] table"),
+        };
+        let agent = match algo {
+            Algo::Dqn => AgentConfig::Dqn(dqn.ok_or_else(missing)?),
+            Algo::Ppo => AgentConfig::Ppo(ppo.ok_or_else(missing)?),
+            Algo::Pqn => AgentConfig::Pqn(pqn.ok_or_else(missing)?),
+        };
+        Ok(TrainConfig {
+            agent,
+            env: layout.env,
+            repr: layout.repr,
+            seed: layout.seed,
+            device: layout.device,
+            num_threads: layout.num_threads,
+            network: layout.network,
+            env_options: layout.env_options,
+            log: layout.log,
+            eval: layout.eval,
+            checkpoint: layout.checkpoint,
+        })
+    }
+}
+
+impl From<TrainConfig> for TrainConfigLayout {
+    fn from(config: TrainConfig) -> TrainConfigLayout {
+        let algo = config.agent.algo();
+        let (mut dqn, mut ppo, mut pqn) = (None, None, None);
+        match config.agent {
+            AgentConfig::Dqn(c) => dqn = Some(c),
+            AgentConfig::Ppo(c) => ppo = Some(c),
+            AgentConfig::Pqn(c) => pqn = Some(c),
+        }
+        TrainConfigLayout {
+            algo,
+            env: config.env,
+            repr: config.repr,
+            seed: config.seed,
+            device: config.device,
+            num_threads: config.num_threads,
+            network: config.network,
+            env_options: config.env_options,
+            pqn,
+            dqn,
+            ppo,
+            log: config.log,
+            eval: config.eval,
+            checkpoint: config.checkpoint,
+        }
+    }
 }
 
 /// What the command line asked for, before the preset is known.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Overrides {
     /// `--algo`.
-    pub algo: Option<String>,
+    pub algo: Option<Algo>,
     /// `--env`.
     pub env: Option<String>,
     /// `--repr`.
@@ -396,11 +489,11 @@ impl TrainConfig {
                 format!("preset `{name}`"),
             ),
             None => {
-                let algo = overrides.algo.as_deref().unwrap_or("pqn");
+                let algo = overrides.algo.unwrap_or(Algo::Pqn);
                 let env = overrides.env.as_deref().unwrap_or("minatar/breakout");
                 let name = format!("{algo}-{}", env_family(env));
                 let text = preset_text(&name).ok_or_else(|| ConfigError::NoPreset {
-                    algo: algo.to_string(),
+                    algo,
                     env: env.to_string(),
                     name: name.clone(),
                     available: preset_names(),
@@ -435,8 +528,8 @@ impl TrainConfig {
         let mut put = |key: &str, value: toml::Value| {
             table.insert(key.to_string(), value);
         };
-        if let Some(algo) = &overrides.algo {
-            put("algo", algo.clone().into());
+        if let Some(algo) = overrides.algo {
+            put("algo", algo.name().into());
         }
         if let Some(env) = &overrides.env {
             put("env", env.clone().into());
@@ -481,7 +574,7 @@ impl TrainConfig {
         Ok(config)
     }
 
-    /// Checks what deserialisation cannot: the algorithm, its section, the environment and the
+    /// Checks what deserialisation cannot: the algorithm's values, the environment and the
     /// network.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let value = |key: &str, message: String| ConfigError::Value {
@@ -494,49 +587,19 @@ impl TrainConfig {
             }
             other => value(section, other.to_string()),
         };
-        let missing = |algo: &str| value(algo, format!("algo = \"{algo}\" needs a [{algo}] table"));
-        match self.algo.as_str() {
-            "pqn" => self
-                .pqn
-                .as_ref()
-                .ok_or_else(|| missing("pqn"))?
-                .validate()
-                .map_err(|e| agent_error("pqn", e))?,
-            "ppo" => self
-                .ppo
-                .as_ref()
-                .ok_or_else(|| missing("ppo"))?
-                .validate()
-                .map_err(|e| agent_error("ppo", e))?,
-            "dqn" => self
-                .dqn
-                .as_ref()
-                .ok_or_else(|| missing("dqn"))?
-                .validate()
-                .map_err(|e| agent_error("dqn", e))?,
-            other => {
-                return Err(value(
-                    "algo",
-                    format!("`{other}` is not available; valid: {}", ALGOS.join(", ")),
-                ));
-            }
-        }
-        let head_fits = matches!(
-            (self.algo.as_str(), self.network.head),
-            ("ppo", Head::ActorCritic { .. }) | ("pqn" | "dqn", Head::Q { .. })
-        );
-        if !head_fits {
+        let algo = self.agent.algo();
+        self.agent
+            .validate()
+            .map_err(|e| agent_error(algo.name(), e))?;
+        if !algo.fits_head(&self.network.head) {
+            let kind = if algo.learns_q_values() {
+                "q"
+            } else {
+                "actor-critic"
+            };
             return Err(value(
                 "network.head",
-                format!(
-                    "algo `{}` needs {}",
-                    self.algo,
-                    if self.algo == "ppo" {
-                        "kind = \"actor-critic\""
-                    } else {
-                        "kind = \"q\""
-                    }
-                ),
+                format!("algo `{algo}` needs kind = \"{kind}\""),
             ));
         }
         if self.checkpoint.keep == 0 {
@@ -562,7 +625,7 @@ impl TrainConfig {
                 format!("must be between 1 and {MAX_THREADS}"),
             ));
         }
-        if let Some(dqn) = &self.dqn {
+        if let AgentConfig::Dqn(dqn) = &self.agent {
             let needed = hrl_agents::replay::ReplayBuffer::bytes_for_env(
                 &spec,
                 dqn.buffer_size,
@@ -642,14 +705,9 @@ impl TrainConfig {
         }
     }
 
-    /// Agent steps the run takes, as the algorithm's `total_timesteps` (before rounding down
-    /// to whole updates).
-    pub fn total_timesteps(&self) -> u64 {
-        match self.algo.as_str() {
-            "ppo" => self.ppo.as_ref().map_or(0, |c| c.total_timesteps),
-            "dqn" => self.dqn.as_ref().map_or(0, |c| c.total_timesteps),
-            _ => self.pqn.as_ref().map_or(0, |c| c.total_timesteps),
-        }
+    /// The algorithm.
+    pub fn algo(&self) -> Algo {
+        self.agent.algo()
     }
 
     /// Emulator frames per agent step: Atari's frame skip, 1 elsewhere.
@@ -682,7 +740,7 @@ impl TrainConfig {
 
     /// A stable, readable run name; see [`run_name`].
     pub fn run_name(&self) -> String {
-        run_name(&self.algo, &self.env, &self.repr, self.seed)
+        run_name(self.algo(), &self.env, &self.repr, self.seed)
     }
 
     /// The TOML text of this config.
@@ -693,7 +751,7 @@ impl TrainConfig {
 
 /// A stable, readable run name: `pqn.minatar-breakout.hr-tanh.s1` (`/` becomes `-` and the `*`
 /// of mixed Hadamard specs becomes `x`).
-pub fn run_name(algo: &str, env: &str, repr: &ReprSpec, seed: u64) -> String {
+pub fn run_name(algo: Algo, env: &str, repr: &ReprSpec, seed: u64) -> String {
     let repr = repr.to_string().replace('*', "x");
     format!("{algo}.{}.{repr}.s{seed}", env.replace('/', "-"))
 }
@@ -751,7 +809,10 @@ mod tests {
                 ..Overrides::default()
             })
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert_eq!(format!("{}-{}", config.algo, env_family(&config.env)), name);
+            assert_eq!(
+                format!("{}-{}", config.algo(), env_family(&config.env)),
+                name
+            );
         }
     }
 
@@ -770,7 +831,9 @@ mod tests {
             ..Overrides::default()
         })
         .unwrap();
-        let pqn = config.pqn.as_ref().unwrap();
+        let AgentConfig::Pqn(pqn) = &config.agent else {
+            panic!("the default algorithm is pqn, got {}", config.algo())
+        };
         assert_eq!(config.env, "minatar/asterix");
         assert_eq!(config.repr.to_string(), "hr-tanh");
         assert_eq!((config.seed, pqn.total_timesteps), (7, 50_000));
@@ -830,10 +893,38 @@ mod tests {
             "{env}"
         );
         let no_preset = message(Overrides {
-            algo: Some("sac".into()),
+            algo: Some(Algo::Ppo),
+            env: Some("procgen/coinrun".into()),
             ..Overrides::default()
         });
-        assert!(no_preset.contains("sac-minatar"), "{no_preset}");
+        assert!(no_preset.contains("ppo-procgen"), "{no_preset}");
+        let stray = message(Overrides {
+            algo: Some(Algo::Dqn),
+            set: vec!["pqn.learning_rate=1e-4".into()],
+            ..Overrides::default()
+        });
+        assert!(
+            stray.contains("--set pqn.learning_rate=1e-4")
+                && stray.contains(
+                    "key `pqn`: belongs to algo = \"pqn\", but this run's algo is \"dqn\""
+                ),
+            "{stray}"
+        );
+        let mut table: toml::Table = resolve(Overrides::default())
+            .unwrap()
+            .to_toml()
+            .parse()
+            .unwrap();
+        table.remove("pqn");
+        table.insert("algo".into(), "ppo".into());
+        let missing =
+            TrainConfig::from_text_with(&table.to_string(), "edited", &Overrides::default())
+                .unwrap_err()
+                .to_string();
+        assert!(
+            missing.contains("algo = \"ppo\" needs a [ppo] table"),
+            "{missing}"
+        );
         let device = message(Overrides {
             device: Some("tpu".into()),
             ..Overrides::default()

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Args;
+use hrl_agents::algo::Algo;
 use hrl_exp::run_dir::RunDirError;
 use hrl_exp::train::{self, Outcome, Summary, TrainError};
 use hrl_exp::train_config::{MAX_THREADS, Overrides, TrainConfig};
@@ -14,9 +15,9 @@ use hrl_nn::repr::ReprSpec;
 /// Arguments of `hrl train`.
 #[derive(Args)]
 pub struct TrainArgs {
-    /// Algorithm: pqn or ppo.
+    /// Algorithm: dqn, ppo or pqn (pqn if neither this nor --preset says).
     #[arg(long)]
-    algo: Option<String>,
+    algo: Option<Algo>,
     /// Environment id (see `hrl env list`).
     #[arg(long)]
     env: Option<String>,
@@ -137,7 +138,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 .unwrap_or_else(|| PathBuf::from("runs").join(config.run_name()));
             tracing::info!(
                 "training {} on {} with {} (seed {}) into {}",
-                config.algo,
+                config.algo(),
                 config.env,
                 config.repr,
                 config.seed,

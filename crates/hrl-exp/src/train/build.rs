@@ -2,9 +2,6 @@
 
 use burn::tensor::Device;
 use hrl_agents::agent::EnvSetup;
-use hrl_agents::dqn::Dqn;
-use hrl_agents::ppo::Ppo;
-use hrl_agents::pqn::Pqn;
 use hrl_agents::{Agent, AgentError};
 use hrl_env::VecEnvConfig;
 use hrl_nn::network::NetworkConfig;
@@ -48,19 +45,8 @@ pub fn agent(config: &TrainConfig) -> Result<Box<dyn Agent>, TrainError> {
     let device = device(config)?;
     let network = network(config)?;
     let envs = env_setup(config, 0, config.seed);
-    let missing = |algo: &'static str| AgentError::config(algo, "missing table");
-    Ok(match config.algo.as_str() {
-        "dqn" => {
-            let dqn = config.dqn.clone().ok_or_else(|| missing("dqn"))?;
-            Box::new(Dqn::new(dqn, network, envs, &device, config.seed)?)
-        }
-        "ppo" => {
-            let ppo = config.ppo.clone().ok_or_else(|| missing("ppo"))?;
-            Box::new(Ppo::new(ppo, network, envs, &device, config.seed)?)
-        }
-        _ => {
-            let pqn = config.pqn.clone().ok_or_else(|| missing("pqn"))?;
-            Box::new(Pqn::new(pqn, network, envs, &device, config.seed)?)
-        }
-    })
+    Ok(config
+        .agent
+        .clone()
+        .build(network, envs, &device, config.seed)?)
 }

@@ -320,7 +320,7 @@ fn check_config_unchanged(
         out
     };
     let (before, now) = (flat(saved), flat(&config.to_toml()));
-    let budget_key = format!("{}.total_timesteps", config.algo);
+    let budget_key = format!("{}.total_timesteps", config.algo());
     let mut changed = Vec::new();
     let mut extended = false;
     for key in before.keys().chain(now.keys()).collect::<BTreeSet<_>>() {
@@ -584,7 +584,7 @@ impl Session<'_> {
         Curves::from_table(&table)
             .draw(
                 &curves_path,
-                &format!("{} {} {}", config.algo, config.env, config.repr),
+                &format!("{} {} {}", config.algo(), config.env, config.repr),
             )
             .map_err(|message| TrainError::Plot {
                 path: curves_path.clone(),
@@ -592,7 +592,7 @@ impl Session<'_> {
             })?;
         let tail = (self.scores.len() / 10).max(1);
         let summary = Summary {
-            algo: config.algo.clone(),
+            algo: config.algo().to_string(),
             env: config.env.clone(),
             repr: config.repr.to_string(),
             seed: config.seed,
