@@ -10,6 +10,7 @@ use hrl_nn::probe::ReprDiagnostics;
 
 use crate::AgentError;
 use crate::algo::Algo;
+use crate::column::Column;
 use crate::policy::Policy;
 
 /// The environments an agent trains in: the vectorised set and, for Atari, its preprocessing.
@@ -45,8 +46,8 @@ pub struct Report {
     /// Episodes that ended, with the environment each ran in (on Atari with episodic life,
     /// learning episodes: see [`hrl_env::EpisodeStats::full_game_score`]).
     pub episodes: Vec<FinishedEpisode>,
-    /// Algorithm-specific values, named as in [`Agent::extra_columns`].
-    pub extra: Vec<(&'static str, f64)>,
+    /// Algorithm-specific values, in columns of [`Agent::columns`].
+    pub extra: Vec<(Column, f64)>,
 }
 
 /// A reinforcement-learning agent that owns its environments, network and optimiser.
@@ -67,8 +68,9 @@ pub trait Agent {
     /// [`AgentError::NonFinite`] if the loss stops being finite.
     fn advance(&mut self) -> Result<Report, AgentError>;
 
-    /// Names of the values in [`Report::extra`].
-    fn extra_columns(&self) -> &'static [&'static str] {
+    /// The agent's own columns of `metrics.csv`, after the ones every run logs; the only ones
+    /// [`Report::extra`] may fill.
+    fn columns(&self) -> &'static [Column] {
         &[]
     }
 

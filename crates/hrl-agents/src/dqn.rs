@@ -30,6 +30,7 @@ use crate::AgentError;
 use crate::agent::{Agent, EnvSetup, Report};
 use crate::algo::Algo;
 use crate::checkpoint::{self, REPLAY_FILE, TARGET_FILE};
+use crate::column::Column;
 use crate::optim::{AdamConfig, TorchRmsPropConfig, clip_global_norm};
 use crate::policy::Policy;
 use crate::replay::{Batch, Experience, ReplayBuffer};
@@ -352,6 +353,25 @@ impl Chunk {
         (self.gradient_steps > 0).then(|| sum / self.gradient_steps as f64)
     }
 }
+
+/// `metrics.csv`: gradient steps taken so far.
+pub const GRADIENT_STEPS: Column = Column::new(
+    "gradient_steps",
+    "gradient steps",
+    "gradient steps taken so far",
+);
+/// `metrics.csv`: transitions held by the replay buffer.
+pub const REPLAY_SIZE: Column = Column::new(
+    "replay_size",
+    "transitions",
+    "transitions in the replay buffer",
+);
+/// `metrics.csv`: the mean Q-value of the taken actions over the report's gradient steps.
+pub const Q_VALUES: Column = Column::new(
+    "q_values",
+    "return",
+    "mean Q-value of the sampled actions over the report's gradient steps",
+);
 
 /// The DQN agent: its environments, online and target networks, optimiser and replay buffer.
 pub struct Dqn {
@@ -676,11 +696,11 @@ impl Agent for Dqn {
             self.step(&mut chunk)?;
         }
         let mut extra = vec![
-            ("gradient_steps", self.gradient_steps as f64),
-            ("replay_size", self.replay.len() as f64),
+            (GRADIENT_STEPS, self.gradient_steps as f64),
+            (REPLAY_SIZE, self.replay.len() as f64),
         ];
         if let Some(q_mean) = chunk.mean(chunk.q_mean) {
-            extra.push(("q_values", q_mean));
+            extra.push((Q_VALUES, q_mean));
         }
         Ok(Report {
             loss: chunk.mean(chunk.loss),
@@ -695,8 +715,8 @@ impl Agent for Dqn {
         })
     }
 
-    fn extra_columns(&self) -> &'static [&'static str] {
-        &["gradient_steps", "replay_size", "q_values"]
+    fn columns(&self) -> &'static [Column] {
+        &[GRADIENT_STEPS, REPLAY_SIZE, Q_VALUES]
     }
 
     fn probe(&self, probe_size: usize, config: &DiagConfig) -> Result<ReprDiagnostics, AgentError> {

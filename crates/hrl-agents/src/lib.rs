@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod algo;
 pub mod checkpoint;
+pub mod column;
 pub mod dqn;
 mod error;
 pub mod optim;
@@ -20,4 +21,5 @@ pub mod target;
 
 pub use agent::{Agent, Report};
 pub use algo::{AgentConfig, Algo};
+pub use column::Column;
 pub use error::AgentError;

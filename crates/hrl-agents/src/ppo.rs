@@ -21,6 +21,7 @@ use crate::AgentError;
 use crate::agent::{Agent, EnvSetup, Report};
 use crate::algo::Algo;
 use crate::checkpoint;
+use crate::column::Column;
 use crate::optim::{AdamConfig, clip_global_norm};
 use crate::policy::{Policy, sample_categorical};
 use crate::returns;
@@ -163,6 +164,25 @@ pub struct PpoIteration {
     /// Episodes that ended during the rollout.
     pub episodes: Vec<FinishedEpisode>,
 }
+
+/// `metrics.csv`: the mean clipped-surrogate loss of an iteration.
+pub const POLICY_LOSS: Column = Column::new(
+    "policy_loss",
+    "loss",
+    "mean clipped-surrogate policy loss over the iteration's minibatches",
+);
+/// `metrics.csv`: the mean value loss of an iteration.
+pub const VALUE_LOSS: Column = Column::new(
+    "value_loss",
+    "loss",
+    "mean value loss over the iteration's minibatches",
+);
+/// `metrics.csv`: the mean policy entropy of an iteration.
+pub const ENTROPY: Column = Column::new(
+    "entropy",
+    "nats",
+    "mean entropy of the policy over the iteration's minibatches",
+);
 
 /// The PPO agent: its environments, actor-critic network, optimiser and rollout buffers.
 pub struct Ppo {
@@ -480,15 +500,15 @@ impl Agent for Ppo {
             learning_rate: iteration.learning_rate,
             episodes: iteration.episodes,
             extra: vec![
-                ("policy_loss", iteration.policy_loss),
-                ("value_loss", iteration.value_loss),
-                ("entropy", iteration.entropy),
+                (POLICY_LOSS, iteration.policy_loss),
+                (VALUE_LOSS, iteration.value_loss),
+                (ENTROPY, iteration.entropy),
             ],
         })
     }
 
-    fn extra_columns(&self) -> &'static [&'static str] {
-        &["policy_loss", "value_loss", "entropy"]
+    fn columns(&self) -> &'static [Column] {
+        &[POLICY_LOSS, VALUE_LOSS, ENTROPY]
     }
 
     fn probe(&self, probe_size: usize, config: &DiagConfig) -> Result<ReprDiagnostics, AgentError> {

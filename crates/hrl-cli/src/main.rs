@@ -40,7 +40,7 @@ enum Command {
     /// Sweeps: grids of training runs, here or on Slurm.
     Sweep(cmd::sweep::SweepArgs),
     /// Aggregate statistics, tables and figures over run folders.
-    Report(cmd::report::ReportArgs),
+    Report(hrl_report::cli::ReportArgs),
     /// Reference scores of simple policies (the random policy).
     Baseline(cmd::baseline::BaselineArgs),
 }
@@ -74,7 +74,7 @@ fn run() -> anyhow::Result<()> {
         Command::Env(args) => cmd::env::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Sweep(args) => cmd::sweep::run(args),
-        Command::Report(args) => cmd::report::run(args),
+        Command::Report(args) => hrl_report::cli::run(args),
         Command::Baseline(args) => cmd::baseline::run(args),
     }
 }

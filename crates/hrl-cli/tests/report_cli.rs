@@ -296,7 +296,7 @@ fn a_report_on_synthetic_runs_writes_tables_figures_and_lists_incomplete_runs() 
     assert_eq!(baselines["minatar/breakout"]["random"]["episodes"], 30);
     assert_eq!(
         baselines["minatar/breakout"]["reference"].as_f64(),
-        hrl_exp::report::minatar_scores::minatar_reference("minatar/breakout")
+        hrl_report::minatar_scores::minatar_reference("minatar/breakout")
     );
     baselines["minatar/breakout"]["reference"] = 20.0.into();
     baselines["minatar/asterix"]["reference"] = 8.0.into();

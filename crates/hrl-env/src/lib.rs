@@ -7,6 +7,7 @@
 //! [`atari::trace`] the Atari ones.
 
 pub mod atari;
+pub mod bench;
 mod cartpole;
 mod env;
 mod error;
@@ -23,5 +24,5 @@ pub use env::{Env, EnvSpec, EpisodeStats, ObsDtype, ObsElement, Step};
 pub use error::EnvError;
 pub use minatar::{Game, MinAtar, MinAtarConfig};
 pub use random_state::RandomState;
-pub use registry::{EnvOptions, env_ids, make, make_atari, make_with};
+pub use registry::{EnvOptions, env_family, env_ids, make, make_atari, make_with};
 pub use vec_env::{FinishedEpisode, STATE_FORMAT_VERSION, VecEnv, VecEnvConfig};

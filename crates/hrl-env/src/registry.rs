@@ -30,6 +30,12 @@ pub fn env_ids() -> Vec<String> {
         .collect()
 }
 
+/// The family of an environment id, the part before the first `/` (`minatar`, `atari`,
+/// `cartpole`): presets are chosen and reports group suites by it.
+pub fn env_family(env_id: &str) -> &str {
+    env_id.split('/').next().unwrap_or(env_id)
+}
+
 /// Makes the environment registered as `env_id` with Atari's defaults. Call `reset` on it
 /// before stepping.
 pub fn make(env_id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, EnvError> {
@@ -117,6 +123,13 @@ pub fn make_atari(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_family_is_the_part_before_the_first_slash() {
+        assert_eq!(env_family("minatar/space_invaders"), "minatar");
+        assert_eq!(env_family("atari/pong"), "atari");
+        assert_eq!(env_family("cartpole"), "cartpole");
+    }
 
     #[test]
     fn every_listed_id_makes_an_env_with_that_id() {

@@ -9,12 +9,12 @@ use hrl_agents::rng::Rng;
 use hrl_nn::network::Head;
 
 use crate::recording::{Recorder, RecordingError};
-use crate::run_dir::{RunDirError, RunPaths};
 use crate::train::checkpoints;
+use crate::train::config::{Overrides, TrainConfig};
 use crate::train::evaluation::{episode_score, eval_envs};
 use crate::train::manifest::{self, Integrity};
 use crate::train::{self, TrainError};
-use crate::train_config::{Overrides, TrainConfig};
+use hrl_report::run_dir::{RunDirError, RunPaths};
 
 /// What to evaluate and how.
 #[derive(Clone, Debug, PartialEq)]

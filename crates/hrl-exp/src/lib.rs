@@ -1,24 +1,24 @@
-//! Experiments for hadamard-rl: run directories, metrics, checkpoints, sweeps, statistics, plots
-//! and reports.
+//! Experiments for hadamard-rl: training runs and sweeps of them.
+//!
+//! | module | job |
+//! |---|---|
+//! | [`train`] | a run: its config ([`train::config`], presets and `--set`), the agent it builds, the loop, checkpoints and their manifests, resume |
+//! | [`metrics`], [`tensorboard`] | what a run logs: `metrics.csv` and TensorBoard event files |
+//! | [`sweep`] | grids of runs: the sweep file, local and Slurm execution, status, archives |
+//! | [`evaluate`], [`recording`] | `hrl eval` and its GIF recordings |
+//! | [`features_csv`] | `hrl diagnose`'s input: a features matrix from CSV |
+//! | [`toy`] | the toy experiment: shallow networks fitting a 1-D function (the paper's expressivity figure) |
+//! | [`file_tail`] | the last lines of a log, for status and failure reports |
+//!
+//! The run folder's layout and everything offline (reports, statistics, figures) live in
+//! `hrl-report`, which builds without burn.
 
-pub mod atomic;
 pub mod evaluate;
 pub mod features_csv;
 pub mod file_tail;
 pub mod metrics;
-pub mod plot;
-pub mod random_baseline;
 pub mod recording;
-pub mod report;
-pub mod run_dir;
-pub mod stats;
 pub mod sweep;
-pub mod sweep_archive;
-pub mod sweep_local;
-pub mod sweep_run;
-pub mod sweep_slurm;
-pub mod sweep_status;
 pub mod tensorboard;
 pub mod toy;
 pub mod train;
-pub mod train_config;

@@ -1,4 +1,5 @@
-//! A run's `metrics.csv`: a fixed header, one row per log point, an empty field where a value
+//! A run's `metrics.csv` (its columns are declared in [`crate::train::columns`]): a fixed header,
+//! one row per log point, an empty field where a value
 //! does not apply, each row handed to the OS as soon as it is written (so a `kill -9` loses at
 //! most the row being written). [`MetricsLog`] writes every row to the CSV and, as scalars, to
 //! TensorBoard.
@@ -12,29 +13,12 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use hrl_report::run_dir::METRICS_FILE;
+
 use crate::tensorboard::{EventWriter, TensorboardError};
 
-/// File name of the metrics table in a run folder.
-pub const METRICS_FILE: &str = "metrics.csv";
-
 /// The column that orders the rows and that resume truncates on: agent steps.
-pub const STEP_COLUMN: &str = "step";
-
-/// Columns every agent logs (units: `step` agent steps, `frames` emulator frames, `sps` agent
-/// steps per second; the diagnostics are fractions of units or ranks of the probe batch).
-pub const STANDARD_COLUMNS: [&str; 11] = [
-    "step",
-    "frames",
-    "episodes",
-    "episodic_return",
-    "episodic_length",
-    "sps",
-    "loss",
-    "dead_fraction",
-    "dormant_fraction",
-    "srank",
-    "erank",
-];
+pub const STEP_COLUMN: &str = crate::train::columns::STEP.name;
 
 /// Errors of the metrics table.
 #[derive(Debug, thiserror::Error)]

@@ -132,7 +132,7 @@ impl Recorder {
             u16::try_from(width).map_err(|_| error("picture too wide".into()))?,
             u16::try_from(height).map_err(|_| error("picture too tall".into()))?,
         );
-        let temp = crate::atomic::temp_path(path);
+        let temp = hrl_report::atomic::temp_path(path);
         {
             let file = File::create(&temp).map_err(|e| error(e.to_string()))?;
             let mut encoder = gif::Encoder::new(BufWriter::new(file), width, height, &palette)

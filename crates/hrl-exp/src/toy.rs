@@ -16,7 +16,7 @@ use hrl_nn::repr::{ReprSpec, Width};
 use hrl_nn::torso::{TorsoConfig, TorsoKind};
 use plotters::prelude::*;
 
-use crate::{atomic, plot};
+use hrl_report::{atomic, plot};
 
 /// Settings of the toy experiment.
 #[derive(Clone, Debug, PartialEq)]

@@ -162,7 +162,7 @@ fn tensorboard_reads_a_training_run_folder_as_its_metrics_csv() {
         return;
     };
     use hrl_exp::metrics::Table;
-    use hrl_exp::train_config::{Overrides, TrainConfig};
+    use hrl_exp::train::config::{Overrides, TrainConfig};
     let dir = temp_dir("run");
     let run = dir.join("run");
     let config = TrainConfig::resolve(&Overrides {

@@ -7,15 +7,28 @@
 //! `hr-tanh+ln`, `relu@1024`, `tanh@matched`, ...) says which layer to build; a
 //! [`network::NetworkConfig`] puts it into the Nature CNN, the MinAtar CNN or an MLP; [`diag`]
 //! measures how healthy the resulting representation is.
+//!
+//! Everything but [`repr`] needs the default `layers` feature (burn); without it the crate is
+//! the spec grammar alone.
 
+#[cfg(feature = "layers")]
 pub mod act;
+#[cfg(feature = "layers")]
 pub mod bench;
+#[cfg(feature = "layers")]
 pub mod conv;
+#[cfg(feature = "layers")]
 pub mod dense;
+#[cfg(feature = "layers")]
 pub mod device;
+#[cfg(feature = "layers")]
 pub mod diag;
+#[cfg(feature = "layers")]
 pub mod init;
+#[cfg(feature = "layers")]
 pub mod network;
+#[cfg(feature = "layers")]
 pub mod probe;
 pub mod repr;
+#[cfg(feature = "layers")]
 pub mod torso;

@@ -1,7 +1,7 @@
 //! `hrl baseline`: reference scores of simple policies.
 
 use clap::{Args, Subcommand};
-use hrl_exp::random_baseline::random_baseline;
+use hrl_report::random_baseline::random_baseline;
 
 /// Arguments of `hrl baseline`.
 #[derive(Args)]

@@ -1,12 +1,10 @@
 //! `hrl bench ...`: throughput benchmarks.
 
-use std::time::Instant;
-
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use hrl_agents::optim::AdamConfig;
-use hrl_env::{EnvOptions, ObsDtype, ObsElement, RandomState, VecEnv, VecEnvConfig, make};
-use hrl_exp::train_config::MAX_THREADS;
+use hrl_env::bench::{EnvBenchConfig, bench_env};
+use hrl_exp::train::config::MAX_THREADS;
 use hrl_nn::bench::{NetBenchConfig, NetMode, bench_matmul, bench_network};
 use hrl_nn::device::DeviceSpec;
 use hrl_nn::torso::TorsoKind;
@@ -89,7 +87,7 @@ struct EnvBenchArgs {
 /// Runs `hrl bench`.
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
-        BenchCommand::Env(args) => bench_env(args),
+        BenchCommand::Env(args) => run_env_bench(args),
         BenchCommand::Net(args) => bench_net(args),
     }
 }
@@ -176,17 +174,7 @@ fn mode_name(mode: NetMode) -> &'static str {
     }
 }
 
-/// Uniformly random actions, drawn before timing and replayed cyclically.
-fn action_table(num_actions: usize, len: usize, seed: u64) -> Vec<usize> {
-    let mut rng = RandomState::new(seed as u32);
-    (0..len)
-        .map(|_| rng.randint(num_actions as u32) as usize)
-        .collect()
-}
-
-const ACTION_TABLE_LEN: usize = 1 << 16;
-
-fn bench_env(args: EnvBenchArgs) -> anyhow::Result<()> {
+fn run_env_bench(args: EnvBenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.num_envs >= 1, "--num-envs must be at least 1");
     anyhow::ensure!(args.steps >= 1, "--steps must be at least 1");
     let num_threads = args.threads.unwrap_or_else(|| {
@@ -196,24 +184,15 @@ fn bench_env(args: EnvBenchArgs) -> anyhow::Result<()> {
             .min(args.num_envs)
     });
     anyhow::ensure!(num_threads >= 1, "--threads must be at least 1");
-    let spec = make(&args.env, &EnvOptions::default())?.spec().clone();
-    let (steps, seconds) = if args.num_envs == 1 {
-        bench_single(&args)?
-    } else {
-        let config = VecEnvConfig {
-            env_id: args.env.clone(),
-            options: EnvOptions::default(),
-            num_envs: args.num_envs,
-            seed: args.seed,
-            num_threads,
-        };
-        match spec.observation_dtype {
-            ObsDtype::U8 => bench_vec::<u8>(&config, args.steps)?,
-            ObsDtype::F32 => bench_vec::<f32>(&config, args.steps)?,
-        }
-    };
-    let steps_per_second = steps as f64 / seconds;
-    let threads = if args.num_envs == 1 { 1 } else { num_threads };
+    let result = bench_env(&EnvBenchConfig {
+        env_id: args.env.clone(),
+        num_envs: args.num_envs,
+        steps: args.steps,
+        num_threads,
+        seed: args.seed,
+    })?;
+    let (steps, seconds, threads) = (result.steps, result.seconds, result.threads);
+    let steps_per_second = result.steps_per_second();
     if args.json {
         let report = serde_json::json!({
             "env": args.env,
@@ -231,43 +210,4 @@ fn bench_env(args: EnvBenchArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// One environment, stepped and observed, reset on episode end. Returns (steps, seconds).
-fn bench_single(args: &EnvBenchArgs) -> anyhow::Result<(u64, f64)> {
-    let mut env = make(&args.env, &EnvOptions::default())?;
-    let spec = env.spec().clone();
-    let actions = action_table(spec.num_actions, ACTION_TABLE_LEN, args.seed);
-    let mut obs_u8 = vec![0u8; spec.observation_len()];
-    let mut obs_f32 = vec![0f32; spec.observation_len()];
-    env.reset(Some(args.seed as u32));
-    let start = Instant::now();
-    for t in 0..args.steps {
-        let step = env
-            .step(actions[t as usize % ACTION_TABLE_LEN])
-            .context("stepping")?;
-        match spec.observation_dtype {
-            ObsDtype::U8 => env.observe_u8(&mut obs_u8)?,
-            ObsDtype::F32 => env.observe_f32(&mut obs_f32)?,
-        }
-        if step.done() {
-            env.reset(None);
-        }
-    }
-    Ok((args.steps, start.elapsed().as_secs_f64()))
-}
-
-/// `num_envs` copies through [`VecEnv`]; rounds the steps up to whole batches.
-fn bench_vec<T: ObsElement>(config: &VecEnvConfig, steps: u64) -> anyhow::Result<(u64, f64)> {
-    let mut env = VecEnv::<T>::new(config)?;
-    let n = config.num_envs;
-    let batches = steps.div_ceil(n as u64);
-    let table_len = ACTION_TABLE_LEN.div_ceil(n) * n;
-    let actions = action_table(env.spec().num_actions, table_len, config.seed);
-    let start = Instant::now();
-    for b in 0..batches as usize {
-        let offset = (b * n) % table_len;
-        env.step(&actions[offset..offset + n]).context("stepping")?;
-    }
-    Ok((batches * n as u64, start.elapsed().as_secs_f64()))
 }

@@ -6,7 +6,6 @@ pub mod diagnose;
 pub mod env;
 pub mod eval;
 pub mod model;
-pub mod report;
 pub mod sweep;
 pub mod toy;
 pub mod train;

@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use hrl_exp::sweep::archive;
+use hrl_exp::sweep::local::{LocalOptions, run_local};
+use hrl_exp::sweep::run::{RunOutcome, RunnerOptions, run_one};
+use hrl_exp::sweep::slurm::{SlurmOptions, submit, write_script};
+use hrl_exp::sweep::status::{render_status, sweep_status};
 use hrl_exp::sweep::{DEFAULT_ROOT, Sweep};
-use hrl_exp::sweep_archive;
-use hrl_exp::sweep_local::{LocalOptions, run_local};
-use hrl_exp::sweep_run::{RunOutcome, RunnerOptions, run_one};
-use hrl_exp::sweep_slurm::{SlurmOptions, submit, write_script};
-use hrl_exp::sweep_status::{render_status, sweep_status};
-use hrl_exp::train_config::MAX_THREADS;
+use hrl_exp::train::config::MAX_THREADS;
 
 /// Arguments of `hrl sweep`.
 #[derive(Args)]
@@ -154,7 +154,7 @@ fn run_here(args: RunArgs) -> anyhow::Result<()> {
     };
     let root = &args.location.out;
     if let Some(archive) = &options.archive {
-        let restored = sweep_archive::restore(archive, &sweep.name, &sweep.dir(root))
+        let restored = archive::restore(archive, &sweep.name, &sweep.dir(root))
             .with_context(|| format!("restoring the runs of {}", archive.display()))?;
         tracing::info!(
             "{}: {} runs restored, {} already complete here, {} held by another process, {} incomplete in the archive",
@@ -175,7 +175,7 @@ fn run_here(args: RunArgs) -> anyhow::Result<()> {
     let report = run_local(&sweep, root, &options);
     println!("{}", report.summary_line());
     if let Some(archive) = &options.archive {
-        let count = sweep_archive::pack(&sweep.dir(root), archive)
+        let count = archive::pack(&sweep.dir(root), archive)
             .with_context(|| format!("archiving the runs into {}", archive.display()))?;
         println!("{}: {count} complete runs", archive.display());
     }
@@ -257,7 +257,7 @@ fn run_single(args: RunOneArgs) -> anyhow::Result<()> {
             record.describe_exit(),
             record.attempts,
             run.dir(&sweep_dir)
-                .join(hrl_exp::sweep_run::LOG_FILE)
+                .join(hrl_exp::sweep::run::LOG_FILE)
                 .display()
         ),
     }

@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use hrl_agents::algo::Algo;
-use hrl_exp::run_dir::RunDirError;
+use hrl_exp::train::config::{MAX_THREADS, Overrides, TrainConfig};
 use hrl_exp::train::{self, Outcome, Summary, TrainError};
-use hrl_exp::train_config::{MAX_THREADS, Overrides, TrainConfig};
 use hrl_nn::repr::ReprSpec;
+use hrl_report::run_dir::RunDirError;
 
 /// Arguments of `hrl train`.
 #[derive(Args)]

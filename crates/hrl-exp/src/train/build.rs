@@ -7,7 +7,7 @@ use hrl_env::VecEnvConfig;
 use hrl_nn::network::NetworkConfig;
 
 use super::TrainError;
-use crate::train_config::TrainConfig;
+use crate::train::config::TrainConfig;
 
 /// The device a config names.
 pub fn device(config: &TrainConfig) -> Result<Device, TrainError> {

@@ -13,7 +13,7 @@ use hrl_nn::probe::ReprDiagnostics;
 use super::TrainError;
 use super::games::GameTally;
 use super::manifest::{self, Integrity};
-use crate::run_dir::RunPaths;
+use hrl_report::run_dir::RunPaths;
 
 /// File of the training loop's counters inside a checkpoint folder.
 pub const TRAIN_STATE_FILE: &str = "train.json";

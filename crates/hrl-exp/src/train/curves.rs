@@ -3,8 +3,11 @@
 
 use std::path::Path;
 
-use crate::atomic;
+use hrl_agents::Column;
+
+use super::columns;
 use crate::metrics::Table;
+use hrl_report::atomic;
 
 /// One line: its legend and `(agent step, value)` points.
 type Series = (&'static str, Vec<(f64, f64)>);
@@ -17,8 +20,10 @@ pub(super) struct Curves {
 impl Curves {
     /// The curves of a metrics table; rows without a value are skipped.
     pub(super) fn from_table(table: &Table) -> Curves {
-        let points = |column: &str| -> Vec<(f64, f64)> {
-            let (Some(steps), Some(values)) = (table.column("step"), table.column(column)) else {
+        let points = |column: Column| -> Vec<(f64, f64)> {
+            let (Some(steps), Some(values)) =
+                (table.column(columns::STEP.name), table.column(column.name))
+            else {
                 return Vec::new();
             };
             steps
@@ -32,12 +37,12 @@ impl Curves {
                 (
                     "return",
                     vec![
-                        ("training", points("episodic_return")),
-                        ("evaluation", points("eval_return")),
+                        ("training", points(columns::EPISODIC_RETURN)),
+                        ("evaluation", points(columns::EVAL_RETURN)),
                     ],
                 ),
-                ("dead fraction", vec![("", points("dead_fraction"))]),
-                ("srank", vec![("", points("srank"))]),
+                ("dead fraction", vec![("", points(columns::DEAD_FRACTION))]),
+                ("srank", vec![("", points(columns::SRANK))]),
             ],
         }
     }
@@ -45,7 +50,7 @@ impl Curves {
     /// Draws the three panels into a 1200x400 PNG at `path` (written atomically).
     pub(super) fn draw(&self, path: &Path, title: &str) -> Result<(), String> {
         use plotters::prelude::*;
-        crate::plot::ensure_font();
+        hrl_report::plot::ensure_font();
         let temp = atomic::temp_path(path);
         {
             let root = BitMapBackend::new(&temp, (1200, 400)).into_drawing_area();
@@ -82,12 +87,12 @@ impl Curves {
                     .configure_mesh()
                     .x_desc("agent steps")
                     .x_labels(5)
-                    .x_label_formatter(&|x| crate::plot::human_count(*x))
+                    .x_label_formatter(&|x| hrl_report::plot::human_count(*x))
                     .label_style(("sans-serif", 12))
                     .draw()
                     .map_err(|e| e.to_string())?;
                 for (line, (legend, points)) in series.iter().enumerate() {
-                    let colour = crate::plot::colour(index + line);
+                    let colour = hrl_report::plot::colour(index + line);
                     let drawn = chart
                         .draw_series(LineSeries::new(
                             points.iter().copied(),

@@ -6,7 +6,7 @@ use hrl_agents::policy::{self, Policy};
 use hrl_agents::rng::Rng;
 use hrl_env::{EpisodeStats, VecEnv, VecEnvConfig};
 
-use crate::train_config::TrainConfig;
+use crate::train::config::TrainConfig;
 
 /// The mean score and length of one evaluation.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -12,6 +12,8 @@
 
 mod build;
 pub(crate) mod checkpoints;
+pub mod columns;
+pub mod config;
 mod curves;
 pub mod evaluation;
 mod games;
@@ -30,26 +32,13 @@ pub use build::{agent as build_agent, device, env_setup, network};
 pub use checkpoints::{TRAIN_STATE_FILE, TrainState};
 pub use games::{Game, GameTally};
 
-use crate::atomic;
-use crate::metrics::{MetricsCsv, MetricsError, MetricsLog, STANDARD_COLUMNS, Table};
-use crate::run_dir::{RunDir, RunDirError, RunPaths, RunState};
-use crate::train_config::{ConfigError, Overrides, TrainConfig};
+use crate::metrics::{MetricsCsv, MetricsError, MetricsLog, Table};
+use crate::train::config::{ConfigError, Overrides, TrainConfig};
+use columns::Row;
 use curves::Curves;
+use hrl_report::atomic;
+use hrl_report::run_dir::{RunDir, RunDirError, RunPaths, RunState};
 use progress::Progress;
-
-/// Columns a training run logs beyond [`STANDARD_COLUMNS`]: the Hadamard branches, the
-/// evaluation, the schedules, the gradient norm before clipping and wall-clock seconds.
-pub const EXTRA_COLUMNS: [&str; 9] = [
-    "dead_fraction_first",
-    "dead_fraction_second",
-    "branch_correlation",
-    "eval_return",
-    "eval_length",
-    "epsilon",
-    "learning_rate",
-    "grad_norm",
-    "wall_time",
-];
 
 /// File of the finished games of a run, one row each.
 pub const EPISODES_FILE: &str = "episodes.csv";
@@ -58,16 +47,6 @@ pub const EPISODES_FILE: &str = "episodes.csv";
 /// the return learned from (clipped on Atari) and the length in agent steps of the whole game,
 /// and Atari's unclipped game score (empty elsewhere).
 pub const EPISODE_COLUMNS: [&str; 4] = ["step", "episodic_return", "episodic_length", "game_score"];
-
-/// Every column of the `metrics.csv` of a run whose agent logs `agent_columns` of its own.
-pub fn columns(agent_columns: &[&'static str]) -> Vec<&'static str> {
-    STANDARD_COLUMNS
-        .iter()
-        .chain(&EXTRA_COLUMNS)
-        .chain(agent_columns)
-        .copied()
-        .collect()
-}
 
 /// Errors of a training run.
 #[derive(Debug, thiserror::Error)]
@@ -179,7 +158,7 @@ pub fn train(config: &TrainConfig, out: &Path, stop: &AtomicBool) -> Result<Outc
     let run = RunDir::create(out, false)?;
     run.write_config(&config.to_toml())?;
     let agent = build::agent(config)?;
-    let columns = columns(agent.extra_columns());
+    let columns = columns::header(agent.columns());
     let mut log = MetricsLog::create(out, &columns)?;
     log.events().add_text("config", &config.to_toml(), 0)?;
     let episodes = MetricsCsv::create(&out.join(EPISODES_FILE), &EPISODE_COLUMNS)?;
@@ -272,7 +251,7 @@ pub fn resume(
             ),
         });
     }
-    let columns = columns(agent.extra_columns());
+    let columns = columns::header(agent.columns());
     let (log, report) = MetricsLog::resume(out, &columns, step)?;
     let (episodes, _) = MetricsCsv::resume(&out.join(EPISODES_FILE), &EPISODE_COLUMNS, step)?;
     tracing::info!(
@@ -410,17 +389,22 @@ pub const DIVERGED_LOSS: f64 = 1e10;
 /// What in an update's report shows divergence, if anything: a loss, gradient norm or
 /// algorithm-specific value that is not finite, or a loss beyond [`DIVERGED_LOSS`].
 fn divergence(report: &Report) -> Option<String> {
-    let values = [("loss", report.loss), ("grad_norm", report.grad_norm)]
-        .into_iter()
-        .chain(
-            report
-                .extra
-                .iter()
-                .map(|&(name, value)| (name, Some(value))),
-        );
-    for (name, value) in values {
+    let values = [
+        (columns::LOSS, report.loss),
+        (columns::GRAD_NORM, report.grad_norm),
+    ]
+    .into_iter()
+    .chain(
+        report
+            .extra
+            .iter()
+            .map(|&(column, value)| (column, Some(value))),
+    );
+    for (column, value) in values {
         match value {
-            Some(value) if !value.is_finite() => return Some(format!("{name} = {value}")),
+            Some(value) if !value.is_finite() => {
+                return Some(format!("{} = {value}", column.name));
+            }
             _ => {}
         }
     }
@@ -464,7 +448,7 @@ impl Session<'_> {
             self.record_games(&report, step, &mut row)?;
             if due(config.log.diag_points, total, before, step) {
                 let diag = self.agent.probe(config.log.probe_size, &config.log.diag)?;
-                push_diagnostics(&mut row, &diag);
+                columns::push_diagnostics(&mut row, &diag);
                 self.state.last_diagnostics = Some(diag.clone());
                 last_diag = Some(diag);
             }
@@ -472,12 +456,13 @@ impl Session<'_> {
                 let index = (u128::from(step) * u128::from(config.eval.points)
                     / u128::from(total.max(1))) as u64;
                 let eval = evaluation::evaluate(config, &self.agent.policy(), index)?;
-                row.push(("eval_return", eval.mean_return));
-                row.push(("eval_length", eval.mean_length));
+                row.push((columns::EVAL_RETURN, eval.mean_return));
+                row.push((columns::EVAL_LENGTH, eval.mean_length));
                 last_eval = Some(eval.mean_return);
                 self.state.last_eval = last_eval;
             }
-            self.log.write_named(&row)?;
+            let named: Vec<(&str, f64)> = row.iter().map(|(c, v)| (c.name, *v)).collect();
+            self.log.write_named(&named)?;
             self.state.step = step;
             self.state.wall_seconds = wall;
             let interrupted = stop.load(Ordering::SeqCst);
@@ -513,24 +498,18 @@ impl Session<'_> {
     }
 
     /// The values every row has.
-    fn base_row(
-        report: &Report,
-        step: u64,
-        frames_per_step: u64,
-        sps: f64,
-        wall: f64,
-    ) -> Vec<(&'static str, f64)> {
+    fn base_row(report: &Report, step: u64, frames_per_step: u64, sps: f64, wall: f64) -> Row {
         let mut row = vec![
-            ("step", step as f64),
-            ("frames", (step * frames_per_step) as f64),
-            ("sps", sps),
-            ("learning_rate", report.learning_rate),
-            ("wall_time", wall),
+            (columns::STEP, step as f64),
+            (columns::FRAMES, (step * frames_per_step) as f64),
+            (columns::SPS, sps),
+            (columns::LEARNING_RATE, report.learning_rate),
+            (columns::WALL_TIME, wall),
         ];
         let optional = [
-            ("loss", report.loss),
-            ("grad_norm", report.grad_norm),
-            ("epsilon", report.epsilon),
+            (columns::LOSS, report.loss),
+            (columns::GRAD_NORM, report.grad_norm),
+            (columns::EPSILON, report.epsilon),
         ];
         row.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
         row.extend(report.extra.iter().copied());
@@ -542,7 +521,7 @@ impl Session<'_> {
         &mut self,
         report: &Report,
         step: u64,
-        row: &mut Vec<(&'static str, f64)>,
+        row: &mut Row,
     ) -> Result<(), TrainError> {
         let games = self.state.tally.add(&report.episodes);
         for game in &games {
@@ -555,15 +534,15 @@ impl Session<'_> {
             self.scores.push(game.score);
         }
         self.state.games += games.len() as u64;
-        row.push(("episodes", self.state.games as f64));
+        row.push((columns::EPISODES, self.state.games as f64));
         if !games.is_empty() {
             let n = games.len() as f64;
             row.push((
-                "episodic_return",
+                columns::EPISODIC_RETURN,
                 games.iter().map(|g| g.score).sum::<f64>() / n,
             ));
             row.push((
-                "episodic_length",
+                columns::EPISODIC_LENGTH,
                 games.iter().map(|g| g.episodic_length as f64).sum::<f64>() / n,
             ));
         }
@@ -608,19 +587,6 @@ impl Session<'_> {
         self.run.write_summary(&summary)?;
         Ok(Outcome::Complete(Box::new(summary)))
     }
-}
-
-fn push_diagnostics(row: &mut Vec<(&'static str, f64)>, diag: &ReprDiagnostics) {
-    row.push(("dormant_fraction", diag.output.dormant_fraction));
-    row.push(("srank", diag.output.srank as f64));
-    row.push(("erank", diag.output.erank));
-    let optional = [
-        ("dead_fraction", diag.output.dead_fraction),
-        ("dead_fraction_first", diag.first_dead_fraction),
-        ("dead_fraction_second", diag.second_dead_fraction),
-        ("branch_correlation", diag.branch_correlation),
-    ];
-    row.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
 }
 
 /// Mean of the last `count` values; NaN if there are none.

@@ -7,9 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::atomic;
 use crate::sweep::Sweep;
-use crate::sweep_run::shell_quote;
+use crate::sweep::run::shell_quote;
+use hrl_report::atomic;
 
 /// Errors of the Slurm backend.
 #[derive(Debug, thiserror::Error)]

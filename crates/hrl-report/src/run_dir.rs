@@ -18,7 +18,44 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::atomic;
-use crate::metrics::METRICS_FILE;
+
+/// The metrics table of a run folder.
+pub const METRICS_FILE: &str = "metrics.csv";
+
+/// The record of a run's failure; removed when the run succeeds.
+pub const FAILURE_FILE: &str = "failed.json";
+
+/// What a failed run leaves in `failed.json`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FailureRecord {
+    /// The last attempt's exit code (`None` if a signal ended it; `0` if it exited cleanly
+    /// without writing `summary.json`).
+    pub exit_code: Option<i32>,
+    /// The signal that ended the last attempt, if one did.
+    pub signal: Option<i32>,
+    /// Attempts made by the sweep invocation that gave up.
+    pub attempts: u32,
+    /// When it gave up, in seconds since the Unix epoch.
+    pub failed_at_unix_s: u64,
+}
+
+impl FailureRecord {
+    /// `exit code 1`, `signal 9`, or `exit code 0 without summary.json`.
+    pub fn describe_exit(&self) -> String {
+        match (self.exit_code, self.signal) {
+            (Some(0), _) => "exit code 0 without summary.json".to_string(),
+            (Some(code), _) => format!("exit code {code}"),
+            (None, Some(signal)) => format!("signal {signal}"),
+            (None, None) => "unknown exit".to_string(),
+        }
+    }
+}
+
+/// The failure record of a run folder, if there is a readable one.
+pub fn read_failure_record(run_dir: &Path) -> Option<FailureRecord> {
+    let text = fs::read_to_string(run_dir.join(FAILURE_FILE)).ok()?;
+    serde_json::from_str(&text).ok()
+}
 
 /// Errors of run folders.
 #[derive(Debug, thiserror::Error)]

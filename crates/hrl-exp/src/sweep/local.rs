@@ -1,8 +1,8 @@
 //! The local backend: a sweep's runs as child `hrl train` processes on this machine, a given
-//! number at a time, each run as [`crate::sweep_run::run_one`] runs it (skipped if complete,
+//! number at a time, each run as [`crate::sweep::run::run_one`] runs it (skipped if complete,
 //! resumed if started, retried, its failure recorded), then a report with a table of the
 //! failures and the tail of their logs. With an archive, every run that completes is packed into
-//! it at once ([`crate::sweep_archive`]), so finished runs survive the machine.
+//! it at once ([`crate::sweep::archive`]), so finished runs survive the machine.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -10,12 +10,12 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::run_dir::{RunLock, RunPaths};
-use crate::sweep::{Sweep, SweepRun};
-use crate::sweep_archive;
-use crate::sweep_run::{
+use crate::sweep::archive;
+use crate::sweep::run::{
     LOG_FILE, Launch, RunOutcome, RunnerOptions, SweepRunError, log_tail, run_one,
 };
+use crate::sweep::{Sweep, SweepRun};
+use hrl_report::run_dir::{RunLock, RunPaths};
 
 /// Lines of a failed run's log shown in the report.
 pub const LOG_TAIL_LINES: usize = 8;
@@ -139,7 +139,7 @@ pub fn run_local(sweep: &Sweep, root: &Path, options: &LocalOptions) -> SweepRep
                         (&options.archive, &result)
                     {
                         let _packing = archive_lock.lock();
-                        match sweep_archive::pack(&sweep_dir, archive) {
+                        match archive::pack(&sweep_dir, archive) {
                             Ok(count) => tracing::info!(
                                 "{}: {count} complete runs archived",
                                 archive.display()

@@ -125,8 +125,8 @@ impl fmt::Display for Normalisation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::baselines::EnvBaseline;
     use crate::random_baseline::RandomBaseline;
-    use crate::report::baselines::EnvBaseline;
 
     #[test]
     fn atari_is_human_normalised() {

@@ -16,16 +16,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use crate::atomic;
 use crate::file_tail::read_tail;
-use crate::run_dir::{RunDirError, RunLock, RunPaths};
 use crate::sweep::SweepRun;
+use hrl_report::atomic;
+use hrl_report::run_dir::{FAILURE_FILE, FailureRecord};
+use hrl_report::run_dir::{RunDirError, RunLock, RunPaths};
 
 /// The log of a run's child processes, appended across attempts.
 pub const LOG_FILE: &str = "train.log";
-
-/// The record of a run's failure; removed when the run succeeds.
-pub const FAILURE_FILE: &str = "failed.json";
 
 /// Errors running a run (not the run failing, which is an outcome).
 #[derive(Debug, thiserror::Error)]
@@ -70,32 +68,6 @@ pub enum Launch {
     /// `config.toml` but no `summary.json`: resumed from its last checkpoint (or restarted in
     /// place if it has none).
     Resume,
-}
-
-/// What a failed run leaves in `failed.json`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct FailureRecord {
-    /// The last attempt's exit code (`None` if a signal ended it; `0` if it exited cleanly
-    /// without writing `summary.json`).
-    pub exit_code: Option<i32>,
-    /// The signal that ended the last attempt, if one did.
-    pub signal: Option<i32>,
-    /// Attempts made by the sweep invocation that gave up.
-    pub attempts: u32,
-    /// When it gave up, in seconds since the Unix epoch.
-    pub failed_at_unix_s: u64,
-}
-
-impl FailureRecord {
-    /// `exit code 1`, `signal 9`, or `exit code 0 without summary.json`.
-    pub fn describe_exit(&self) -> String {
-        match (self.exit_code, self.signal) {
-            (Some(0), _) => "exit code 0 without summary.json".to_string(),
-            (Some(code), _) => format!("exit code {code}"),
-            (None, Some(signal)) => format!("signal {signal}"),
-            (None, None) => "unknown exit".to_string(),
-        }
-    }
 }
 
 /// How a run ended.
@@ -214,12 +186,6 @@ pub fn run_one(
     };
     write_failure_record(&paths, &record)?;
     Ok(RunOutcome::Failed(record))
-}
-
-/// The failure record of a run folder, if there is a readable one.
-pub fn read_failure_record(run_dir: &Path) -> Option<FailureRecord> {
-    let text = fs::read_to_string(run_dir.join(FAILURE_FILE)).ok()?;
-    serde_json::from_str(&text).ok()
 }
 
 /// The last `count` lines of a run's `train.log` (empty if there is none).
@@ -359,6 +325,7 @@ mod tests {
 
     use super::*;
     use crate::sweep::Sweep;
+    use hrl_report::run_dir::read_failure_record;
 
     fn temp_dir(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("hrl-sweep-run-{name}-{}", std::process::id()));

@@ -3,7 +3,7 @@
 //! (our RNG is not numpy's) must contain the point estimate and lie within Monte Carlo error of
 //! rliable's.
 
-use hrl_exp::stats::{self, Bootstrap, Interval, ScoreMatrix};
+use hrl_report::stats::{self, Bootstrap, Interval, ScoreMatrix};
 use serde_json::Value;
 
 const EXACT: f64 = 1e-12;

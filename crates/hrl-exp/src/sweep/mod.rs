@@ -16,12 +16,18 @@
 //! Run `i` of the grid is the `i`-th point with the seeds varying fastest, then the
 //! representations, the environments and the algorithms (the order of the lists in the file);
 //! Slurm array task `i` runs run `i`. Each run's folder is `ROOT/NAME/ALGO.ENV.REPR.sSEED`, named
-//! as [`crate::train_config::run_name`] names it. Everything a file gets wrong (unknown keys, empty
+//! as [`crate::train::config::run_name`] names it. Everything a file gets wrong (unknown keys, empty
 //! lists, duplicates, unknown algorithms or environments, unparseable specs) is an error naming
 //! the key before anything runs, and so is every run whose training config does not resolve (a
 //! `[set]` key that does not exist, a value of the wrong type or out of range, a budget smaller
 //! than one update): the whole grid is resolved as `hrl train` would resolve each run, before
 //! any run starts or any Slurm script is written.
+
+pub mod archive;
+pub mod local;
+pub mod run;
+pub mod slurm;
+pub mod status;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -29,7 +35,7 @@ use std::path::{Path, PathBuf};
 use hrl_agents::algo::Algo;
 use hrl_nn::repr::ReprSpec;
 
-use crate::train_config::{Overrides, TrainConfig, run_name, toml_error_line};
+use crate::train::config::{Overrides, TrainConfig, run_name, toml_error_line};
 
 /// The folder sweeps go below unless `--out` names another.
 pub const DEFAULT_ROOT: &str = "sweeps";
@@ -135,7 +141,7 @@ impl SweepRun {
     }
 
     /// The training config `hrl train` resolves for this run.
-    pub fn config(&self) -> Result<TrainConfig, crate::train_config::ConfigError> {
+    pub fn config(&self) -> Result<TrainConfig, crate::train::config::ConfigError> {
         TrainConfig::resolve(&Overrides {
             algo: Some(self.algo),
             env: Some(self.env.clone()),
@@ -400,7 +406,7 @@ steps = 4096
 
     #[test]
     fn the_example_sweep_is_valid() {
-        let text = include_str!("../../../experiments/example-cartpole.toml");
+        let text = include_str!("../../../../experiments/example-cartpole.toml");
         let sweep = parse(text).unwrap();
         assert_eq!(sweep.name, "example-cartpole");
         assert_eq!(sweep.len(), 4);

@@ -1,5 +1,12 @@
-//! `hrl report`: aggregate statistics, tables and figures over every run folder below some
-//! folders, for grids of games x representations x seeds (Agarwal et al. 2021's protocol).
+//! Offline analysis for hadamard-rl, without burn: `hrl report`'s aggregate statistics, tables
+//! and figures over every run folder below some folders, for grids of games x representations x
+//! seeds (Agarwal et al. 2021's protocol). A sweep can be re-plotted by building this crate
+//! alone; training lives in `hrl-exp`.
+//!
+//! Besides the report itself: the layout of a run folder as written by training and read here
+//! ([`run_dir`]), atomic file writes ([`atomic`]), rliable-style statistics ([`stats`]), the
+//! plotting style shared with training's curves ([`plot`]) and the measured random-policy
+//! scores ([`random_baseline`]).
 //!
 //! [`build`] finds the runs ([`discovery`]), reads their episodes and diagnostics
 //! ([`run_data`]), scores each complete run by the mean return of the last fraction of its
@@ -13,7 +20,10 @@
 
 pub mod aggregates;
 pub mod atari_scores;
+pub mod atomic;
 pub mod baselines;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod csv_table;
 pub mod curves;
 pub mod discovery;
@@ -23,8 +33,12 @@ pub mod health;
 pub mod markdown;
 pub mod minatar_scores;
 pub mod normalise;
+pub mod plot;
+pub mod random_baseline;
 pub mod run_data;
+pub mod run_dir;
 pub mod scores;
+pub mod stats;
 pub mod tables;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,11 +47,11 @@ use std::path::{Path, PathBuf};
 pub use error::ReportError;
 
 use crate::stats::Bootstrap;
-use crate::train_config::env_family;
 use aggregates::{Aggregates, ScoreKind, ScoredCell};
 use baselines::Baselines;
 use discovery::DiscoveredRun;
 use health::{HealthCell, HealthMetric, HealthRow};
+use hrl_env::env_family;
 use normalise::Normalisation;
 use run_data::RunData;
 

@@ -10,8 +10,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::ReportError;
+use crate::run_dir::read_failure_record;
 use crate::run_dir::{RunDirError, RunLock, RunPaths, RunState};
-use crate::sweep_run::read_failure_record;
 
 /// What a run is: the key that must be unique among the runs of a report.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1,15 +1,16 @@
-//! `hrl report`: aggregate statistics, tables and figures over every run folder below some
-//! folders.
+//! The command line of a report, shared by `hrl report` and the burn-free `hrl-report` binary
+//! (`cargo run --release -p hrl-report --features cli -- DIR... --out OUT`); needs the `cli`
+//! feature.
 
 use std::path::PathBuf;
 
+use crate::aggregates::Metric;
+use crate::stats::Bootstrap;
+use crate::{ReportOptions, build, write};
 use anyhow::Context;
 use clap::Args;
-use hrl_exp::report::aggregates::Metric;
-use hrl_exp::report::{self, ReportOptions};
-use hrl_exp::stats::Bootstrap;
 
-/// Arguments of `hrl report`.
+/// Arguments of a report.
 #[derive(Args)]
 pub struct ReportArgs {
     /// Folders searched (recursively) for run folders, i.e. folders with a config.toml.
@@ -40,7 +41,7 @@ pub struct ReportArgs {
     baseline_seed: u32,
 }
 
-/// Runs `hrl report`.
+/// Builds and writes the report, and prints what it found.
 pub fn run(args: ReportArgs) -> anyhow::Result<()> {
     let options = ReportOptions {
         final_fraction: args.final_fraction,
@@ -54,8 +55,8 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
         baseline_seed: args.baseline_seed,
         ..ReportOptions::default()
     };
-    let built = report::build(&args.dirs, options)?;
-    let written = report::write(&built, &args.out)
+    let built = build(&args.dirs, options)?;
+    let written = write(&built, &args.out)
         .with_context(|| format!("writing the report into {}", args.out.display()))?;
     println!(
         "{} complete runs, {} incomplete (listed in report.md, left out of the aggregates)",

@@ -7,10 +7,10 @@ use std::io::BufRead;
 use std::path::Path;
 
 use crate::file_tail::read_tail;
-use crate::metrics::STEP_COLUMN;
-use crate::run_dir::{RunDirError, RunLock, RunPaths};
 use crate::sweep::{Sweep, SweepRun};
-use crate::sweep_run::read_failure_record;
+use crate::train::columns;
+use hrl_report::run_dir::read_failure_record;
+use hrl_report::run_dir::{RunDirError, RunLock, RunPaths};
 
 /// Bytes read from the end of `metrics.csv` to find its last rows.
 const METRICS_TAIL_BYTES: u64 = 64 * 1024;
@@ -162,7 +162,10 @@ fn last_progress(metrics: &Path) -> (Option<u64>, Option<f64>) {
     };
     let columns: Vec<&str> = header.trim_end().split(',').collect();
     let column = |name: &str| columns.iter().position(|c| *c == name);
-    let (Some(step_index), return_index) = (column(STEP_COLUMN), column("episodic_return")) else {
+    let (Some(step_index), return_index) = (
+        column(columns::STEP.name),
+        column(columns::EPISODIC_RETURN.name),
+    ) else {
         return (None, None);
     };
     let tail = read_tail(metrics, METRICS_TAIL_BYTES).unwrap_or_default();
@@ -198,7 +201,7 @@ mod tests {
     use std::fs;
 
     use super::*;
-    use crate::sweep_run::{FAILURE_FILE, FailureRecord};
+    use hrl_report::run_dir::{FAILURE_FILE, FailureRecord};
 
     #[test]
     fn states_progress_and_returns_come_from_the_run_folders() {

@@ -25,8 +25,8 @@ use std::path::{Component, Path, PathBuf};
 use flate2::Compression;
 use flate2::read::GzDecoder;
 
-use crate::atomic;
-use crate::run_dir::{RunDirError, RunLock, RunPaths};
+use hrl_report::atomic;
+use hrl_report::run_dir::{RunDirError, RunLock, RunPaths};
 
 /// The files of a run that an archive holds, in the order they are restored (`summary.json`,
 /// which marks a run complete, last).

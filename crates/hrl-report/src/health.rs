@@ -232,7 +232,7 @@ pub fn compute(cells: &[HealthCell], bootstrap: &Bootstrap) -> Result<Vec<Health
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::aggregates::ScoreKind;
+    use crate::aggregates::ScoreKind;
 
     fn point(step: f64, dead: f64, first: Option<f64>, second: Option<f64>) -> DiagnosticsPoint {
         let mut point = DiagnosticsPoint::new(step);

@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use hrl_exp::report::{self, ReportOptions};
-use hrl_exp::stats::{self, Bootstrap};
+use hrl_report::stats::{self, Bootstrap};
+use hrl_report::{self as report, ReportOptions};
 use serde_json::Value;
 
 const EXACT: f64 = 1e-12;

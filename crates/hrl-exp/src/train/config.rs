@@ -12,7 +12,7 @@ use hrl_agents::algo::{AgentConfig, Algo};
 use hrl_agents::dqn::DqnConfig;
 use hrl_agents::ppo::PpoConfig;
 use hrl_agents::pqn::PqnConfig;
-use hrl_env::{AtariOptions, EnvOptions};
+use hrl_env::{AtariOptions, EnvOptions, env_family};
 use hrl_nn::diag::DiagConfig;
 use hrl_nn::init::Init;
 use hrl_nn::network::{Head, NetworkConfig};
@@ -23,31 +23,40 @@ use hrl_nn::torso::{HrPlacement, TorsoConfig, TorsoKind};
 pub const PRESETS: [(&str, &str); 9] = [
     (
         "dqn-minatar",
-        include_str!("../../../configs/dqn-minatar.toml"),
+        include_str!("../../../../configs/dqn-minatar.toml"),
     ),
     (
         "dqn-cartpole",
-        include_str!("../../../configs/dqn-cartpole.toml"),
+        include_str!("../../../../configs/dqn-cartpole.toml"),
     ),
-    ("dqn-atari", include_str!("../../../configs/dqn-atari.toml")),
+    (
+        "dqn-atari",
+        include_str!("../../../../configs/dqn-atari.toml"),
+    ),
     (
         "pqn-minatar",
-        include_str!("../../../configs/pqn-minatar.toml"),
+        include_str!("../../../../configs/pqn-minatar.toml"),
     ),
     (
         "pqn-cartpole",
-        include_str!("../../../configs/pqn-cartpole.toml"),
+        include_str!("../../../../configs/pqn-cartpole.toml"),
     ),
-    ("pqn-atari", include_str!("../../../configs/pqn-atari.toml")),
+    (
+        "pqn-atari",
+        include_str!("../../../../configs/pqn-atari.toml"),
+    ),
     (
         "ppo-minatar",
-        include_str!("../../../configs/ppo-minatar.toml"),
+        include_str!("../../../../configs/ppo-minatar.toml"),
     ),
     (
         "ppo-cartpole",
-        include_str!("../../../configs/ppo-cartpole.toml"),
+        include_str!("../../../../configs/ppo-cartpole.toml"),
     ),
-    ("ppo-atari", include_str!("../../../configs/ppo-atari.toml")),
+    (
+        "ppo-atari",
+        include_str!("../../../../configs/ppo-atari.toml"),
+    ),
 ];
 
 /// Errors resolving a config; each names the key or file.
@@ -464,11 +473,6 @@ fn blame_set(mut base: toml::Table, set: &[String]) -> Result<Option<ConfigError
 
 /// The most evaluation episodes per evaluation point (`eval.episodes`).
 pub const MAX_EVAL_EPISODES: usize = 4096;
-
-/// The family of an environment id, as used in preset names.
-pub fn env_family(env: &str) -> &str {
-    env.split('/').next().unwrap_or(env)
-}
 
 fn preset_text(name: &str) -> Option<&'static str> {
     PRESETS
