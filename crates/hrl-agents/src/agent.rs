@@ -1,9 +1,11 @@
 //! What every agent offers the training loop: advance by one update, report what it did, probe
 //! its representation, act for evaluation, and save or restore everything it needs to continue.
 
+use std::borrow::Cow;
 use std::path::Path;
 
-use hrl_env::{AtariOptions, FinishedEpisode, VecEnvConfig};
+use burn::tensor::Device;
+use hrl_env::{EnvSpec, FinishedEpisode, VecEnv};
 use hrl_nn::diag::DiagConfig;
 use hrl_nn::network::NetworkConfig;
 use hrl_nn::probe::ReprDiagnostics;
@@ -13,23 +15,64 @@ use crate::algo::Algo;
 use crate::column::Column;
 use crate::policy::Policy;
 
-/// The environments an agent trains in: the vectorised set and, for Atari, its preprocessing.
-/// The agent fills in `num_envs` and `seed` from its own config and seed.
-#[derive(Clone, Debug, PartialEq)]
-pub struct EnvSetup {
-    /// Environment id, options and worker threads.
-    pub vec: VecEnvConfig,
-    /// Atari's preprocessing (ignored by other environments when left at its defaults).
-    pub atari: AtariOptions,
+/// Where an agent computes: the plain device it acts, probes and computes targets on, and
+/// its autodiff form that training runs on.
+#[derive(Clone, Debug)]
+pub(crate) struct Devices {
+    /// The device the agent was given.
+    pub plain: Device,
+    /// `plain`'s autodiff form, seeded from the run seed.
+    pub train: Device,
 }
 
-impl From<VecEnvConfig> for EnvSetup {
-    fn from(vec: VecEnvConfig) -> EnvSetup {
-        EnvSetup {
-            vec,
-            atari: AtariOptions::default(),
-        }
+/// What every agent's `new` does first: checks that `envs` are the `num_envs` copies its config
+/// asks for and that `network` was fitted to them ([`fit_network`]), and seeds the autodiff
+/// form of `device` with `seed`.
+pub(crate) fn setup(
+    envs: &VecEnv<f32>,
+    num_envs: usize,
+    network: &NetworkConfig,
+    device: &Device,
+    seed: u64,
+) -> Result<Devices, AgentError> {
+    if envs.num_envs() != num_envs {
+        return Err(AgentError::config(
+            "num_envs",
+            format!(
+                "the agent was handed {} environments for num_envs = {num_envs}",
+                envs.num_envs()
+            ),
+        ));
     }
+    let spec = envs.spec();
+    if network.torso.obs_shape != spec.observation_shape || network.num_actions != spec.num_actions
+    {
+        return Err(AgentError::config(
+            "network",
+            format!(
+                "fitted to observations {:?} and {} actions, but {} has {:?} and {}",
+                network.torso.obs_shape,
+                network.num_actions,
+                spec.id,
+                spec.observation_shape,
+                spec.num_actions
+            ),
+        ));
+    }
+    let train = device.clone().autodiff();
+    train.seed(seed);
+    Ok(Devices {
+        plain: device.clone(),
+        train,
+    })
+}
+
+/// `network` fitted to an environment: its observation shape and action count. The one place
+/// a network learns its environment's sizes.
+pub fn fit_network(mut network: NetworkConfig, spec: &EnvSpec) -> NetworkConfig {
+    network.torso.obs_shape = spec.observation_shape.clone();
+    network.num_actions = spec.num_actions;
+    network
 }
 
 /// What one [`Agent::advance`] did.
@@ -74,8 +117,19 @@ pub trait Agent {
         &[]
     }
 
-    /// Representation diagnostics on a fixed-size probe batch of recent states.
-    fn probe(&self, probe_size: usize, config: &DiagConfig) -> Result<ReprDiagnostics, AgentError>;
+    /// The environments' spec (observation shape, frames per agent step, ...).
+    fn env_spec(&self) -> &EnvSpec;
+
+    /// At most `probe_size` recent states to probe the representation on, row-major, with
+    /// their count.
+    fn probe_states(&self, probe_size: usize) -> (Cow<'_, [f32]>, usize);
+
+    /// Representation diagnostics of the current network on [`probe_states`](Self::probe_states).
+    fn probe(&self, probe_size: usize, config: &DiagConfig) -> Result<ReprDiagnostics, AgentError> {
+        let (states, rows) = self.probe_states(probe_size);
+        self.policy()
+            .diagnose(&states, rows, self.network().torso.repr.branches, config)
+    }
 
     /// The current network as an evaluation policy.
     fn policy(&self) -> Policy;
@@ -86,4 +140,43 @@ pub trait Agent {
 
     /// Restores what [`save`](Agent::save) wrote into an agent built from the same config.
     fn load(&mut self, dir: &Path) -> Result<(), AgentError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use hrl_env::{EnvOptions, VecEnvConfig};
+    use hrl_nn::network::Head;
+    use hrl_nn::torso::{TorsoConfig, TorsoKind};
+
+    use super::*;
+
+    #[test]
+    fn an_agent_refuses_environments_or_a_network_that_do_not_fit() {
+        let envs = VecEnv::<f32>::new(&VecEnvConfig {
+            env_id: "cartpole".into(),
+            options: EnvOptions::default(),
+            num_envs: 2,
+            seed: 0,
+            num_threads: 1,
+        })
+        .unwrap();
+        let unfitted = NetworkConfig {
+            torso: TorsoConfig::new(TorsoKind::Mlp, "relu".parse().unwrap()),
+            head: Head::default(),
+            num_actions: 0,
+        };
+        let device = Device::flex();
+        let key = |result: Result<Devices, AgentError>| match result {
+            Err(AgentError::Config { key, .. }) => key,
+            other => panic!("expected a config error, got {other:?}"),
+        };
+        assert_eq!(key(setup(&envs, 2, &unfitted, &device, 0)), "network");
+        let fitted = fit_network(unfitted, envs.spec());
+        assert_eq!(
+            (fitted.torso.obs_shape.as_slice(), fitted.num_actions),
+            (&[4][..], 2)
+        );
+        assert_eq!(key(setup(&envs, 3, &fitted, &device, 0)), "num_envs");
+        assert!(setup(&envs, 2, &fitted, &device, 0).is_ok());
+    }
 }

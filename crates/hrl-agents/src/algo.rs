@@ -13,10 +13,11 @@ use std::fmt;
 use std::str::FromStr;
 
 use burn::tensor::Device;
+use hrl_env::VecEnv;
 use hrl_nn::network::{Head, NetworkConfig};
 
 use crate::AgentError;
-use crate::agent::{Agent, EnvSetup};
+use crate::agent::Agent;
 use crate::dqn::{Dqn, DqnConfig};
 use crate::ppo::{Ppo, PpoConfig};
 use crate::pqn::{Pqn, PqnConfig};
@@ -122,13 +123,23 @@ impl AgentConfig {
         }
     }
 
-    /// The agent, freshly initialised from `seed`, training in `envs` with `network` (fitted
-    /// to the environments by the agent) on `device` (the plain device; training runs on its
-    /// autodiff form).
+    /// Environment copies the algorithm steps together (the `VecEnv` to hand to
+    /// [`build`](Self::build)).
+    pub fn num_envs(&self) -> usize {
+        match self {
+            AgentConfig::Dqn(c) => c.num_envs,
+            AgentConfig::Ppo(c) => c.num_envs,
+            AgentConfig::Pqn(c) => c.num_envs,
+        }
+    }
+
+    /// The agent, freshly initialised from `seed`, training in `envs` ([`num_envs`](Self::num_envs)
+    /// copies) with `network` (fitted to them: [`fit_network`](crate::agent::fit_network)) on
+    /// `device` (the plain device; training runs on its autodiff form).
     pub fn build(
         self,
         network: NetworkConfig,
-        envs: EnvSetup,
+        envs: VecEnv<f32>,
         device: &Device,
         seed: u64,
     ) -> Result<Box<dyn Agent>, AgentError> {

@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::AgentError;
+use crate::rng::Rng;
 
 /// File of the network inside a checkpoint folder.
 pub const MODEL_FILE: &str = "model.bpk";
@@ -134,4 +135,35 @@ pub fn load_agent<M: Module, T: ObsElement, S: DeserializeOwned>(
     load_envs(envs, dir)?;
     let state = load_json(&dir.join(STATE_FILE))?;
     Ok((model, optimizer, state))
+}
+
+/// What the on-policy agents (PPO, PQN) keep besides the network and optimiser: the updates
+/// done and their random stream. PPO checkpoints written before this type named the count
+/// `iterations_done`; they load as well.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct OnPolicyState {
+    /// Updates done.
+    #[serde(alias = "iterations_done")]
+    pub updates_done: u64,
+    /// The agent's random stream.
+    pub rng: Rng,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn on_policy_state_reads_the_count_under_its_old_ppo_name_too() {
+        let state = OnPolicyState {
+            updates_done: 7,
+            rng: Rng::new(3),
+        };
+        let json = serde_json::to_string(&state).unwrap();
+        assert!(json.contains("\"updates_done\":7"), "{json}");
+        let old = json.replace("updates_done", "iterations_done");
+        let read: OnPolicyState = serde_json::from_str(&old).unwrap();
+        assert_eq!(read.updates_done, 7);
+        assert_eq!(serde_json::to_string(&read).unwrap(), json);
+    }
 }

@@ -16,18 +16,17 @@
 //! its gradient step or target update, so N = 1 is cleanrl's loop exactly and larger N keep the
 //! same number of gradient steps per agent step.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
-use burn::tensor::{Device, Int, Tensor, TensorData};
-use hrl_env::{FinishedEpisode, VecEnv};
-use hrl_nn::diag::DiagConfig;
+use burn::tensor::{Device, Tensor};
+use hrl_env::{EnvSpec, FinishedEpisode, VecEnv};
 use hrl_nn::network::{NetworkConfig, QNetwork};
-use hrl_nn::probe::{self, ReprDiagnostics};
 
 use crate::AgentError;
-use crate::agent::{Agent, EnvSetup, Report};
+use crate::agent::{self, Agent, Devices, Report};
 use crate::algo::Algo;
 use crate::checkpoint::{self, REPLAY_FILE, TARGET_FILE};
 use crate::column::Column;
@@ -35,9 +34,9 @@ use crate::optim::{AdamConfig, TorchRmsPropConfig, clip_global_norm};
 use crate::policy::Policy;
 use crate::replay::{Batch, Experience, ReplayBuffer};
 use crate::rng::Rng;
-use crate::rollout::{host_floats, host_ints, on_policy_setup, rows_tensor};
 use crate::schedule;
 use crate::target::soft_update;
+use crate::tensor::{host_floats, host_ints, int_rows_tensor, rows_tensor};
 
 /// The TD loss.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -161,61 +160,6 @@ impl Default for DqnConfig {
 }
 
 impl DqnConfig {
-    /// The MinAtar paper's DQN (Young and Tian 2019), from the constants and the optimiser line
-    /// of kenjyoung/MinAtar `examples/dqn.py`: `BATCH_SIZE` 32, `REPLAY_BUFFER_SIZE` 100,000,
-    /// `TARGET_NETWORK_UPDATE_FREQ` 1000 (counted in policy updates, which happen every frame
-    /// after the replay start, so the same as 1000 frames here), `TRAINING_FREQ` 1,
-    /// `NUM_FRAMES` 5M (MinAtar has no frame skip: frames are agent steps), `REPLAY_START_SIZE`
-    /// 5000 (learning when `t > 5000`), `EPSILON` 1.0 to `END_EPSILON` 0.1 over
-    /// `FIRST_N_FRAMES` 100,000, `STEP_SIZE` 2.5e-4, `GAMMA` 0.99, `f.smooth_l1_loss`, and
-    /// `optim.RMSprop(lr=STEP_SIZE, alpha=SQUARED_GRAD_MOMENTUM (0.95), centered=True,
-    /// eps=MIN_SQUARED_GRAD (0.01))` with PyTorch's default momentum 0: the `GRAD_MOMENTUM`
-    /// 0.95 constant of some versions was never passed to the optimiser, and the author called
-    /// that intentional (MinAtar pull request 37: DQN's "gradient momentum" is the centred
-    /// average's decay, which equals α here).
-    ///
-    /// One difference remains: MinAtar acts uniformly at random for the first 5000 frames and
-    /// starts its ε decay there, so its ε reaches 0.1 at frame 105,000; here ε decays from
-    /// step 0 and reaches 0.1 at step 100,000.
-    pub fn minatar() -> DqnConfig {
-        DqnConfig {
-            total_timesteps: 5_000_000,
-            buffer_size: 100_000,
-            learning_rate: 2.5e-4,
-            target_network_frequency: 1000,
-            batch_size: 32,
-            end_e: 0.1,
-            exploration_fraction: 100_000.0 / 5_000_000.0,
-            learning_starts: 5000,
-            train_frequency: 1,
-            loss: DqnLoss::Huber,
-            optimizer: DqnOptimizer::Rmsprop,
-            rmsprop_alpha: 0.95,
-            rmsprop_epsilon: 0.01,
-            rmsprop_centered: true,
-            rmsprop_momentum: 0.0,
-            ..DqnConfig::default()
-        }
-    }
-
-    /// cleanrl's `dqn.py` classic-control defaults (CartPole-v1): 500k steps, Adam 2.5e-4,
-    /// buffer 10k, target every 500 steps, batch 128, ε 1 to 0.05 over half the run, learning
-    /// from step 10k, a gradient step every 10 steps.
-    pub fn cartpole() -> DqnConfig {
-        DqnConfig {
-            total_timesteps: 500_000,
-            buffer_size: 10_000,
-            learning_rate: 2.5e-4,
-            target_network_frequency: 500,
-            batch_size: 128,
-            end_e: 0.05,
-            exploration_fraction: 0.5,
-            learning_starts: 10_000,
-            train_frequency: 10,
-            ..DqnConfig::default()
-        }
-    }
-
     /// Agent steps the run takes: whole vector steps of `num_envs`.
     pub fn total_steps(&self) -> u64 {
         self.total_timesteps / self.num_envs.max(1) as u64 * self.num_envs as u64
@@ -385,10 +329,8 @@ pub struct Dqn {
     /// The target network, on the plain device.
     target: QNetwork,
     optimizer: ModuleOptimizer,
-    /// The autodiff device training runs on.
-    device: Device,
-    /// The plain device acting and the TD targets run on.
-    inner_device: Device,
+    /// Training runs on `devices.train`, acting and the TD targets on `devices.plain`.
+    devices: Devices,
     rng: Rng,
     probe_seed: u64,
     replay: ReplayBuffer,
@@ -415,22 +357,20 @@ struct DqnState {
 }
 
 impl Dqn {
-    /// Builds the agent: `config.num_envs` environments of `envs` (its `num_envs` is ignored)
-    /// with Atari's options `atari` (leave them at their defaults for other environments, which
-    /// refuse them), the Q-network of `network` fitted to their observations and actions, and a
-    /// replay buffer storing observations in the environment's native element type. `device`
-    /// is the plain device; training runs on its autodiff form.
+    /// Builds the agent on `envs` (`config.num_envs` copies, seeded by the caller), with the
+    /// Q-network of `network` (fitted to them: [`fit_network`](crate::agent::fit_network)) and
+    /// a replay buffer storing observations in the environment's native element type. `device`
+    /// is the plain device; training runs on its autodiff form, seeded with `seed`.
     pub fn new(
         config: DqnConfig,
         network: NetworkConfig,
-        envs: EnvSetup,
+        envs: VecEnv<f32>,
         device: &Device,
         seed: u64,
     ) -> Result<Dqn, AgentError> {
         config.validate()?;
-        let (envs, network, train_device) =
-            on_policy_setup(network, &envs, config.num_envs, device, seed)?;
-        let model = network.init_q(&train_device)?;
+        let devices = agent::setup(&envs, config.num_envs, &network, device, seed)?;
+        let model = network.init_q(&devices.train)?;
         let spec = envs.spec();
         let obs_len = spec.observation_len();
         let replay = ReplayBuffer::for_env(spec, config.buffer_size, config.num_envs)?;
@@ -442,8 +382,7 @@ impl Dqn {
             model,
             network,
             envs,
-            device: train_device,
-            inner_device: device.clone(),
+            devices,
             rng: Rng::new(seed ^ 0x4451_4e5f_5247),
             probe_seed: seed ^ 0x0050_524f_4245,
             replay,
@@ -515,7 +454,7 @@ impl Dqn {
                 continue;
             }
             if global_step.is_multiple_of(self.config.train_frequency) {
-                chunk.add(self.learn()?);
+                chunk.add(self.gradient_step()?);
             }
             if global_step.is_multiple_of(self.config.target_network_frequency) {
                 self.update_target();
@@ -537,7 +476,7 @@ impl Dqn {
             return;
         }
         let rows = self.config.num_envs;
-        let obs = rows_tensor(&self.obs, rows, self.obs_len, &self.inner_device);
+        let obs = rows_tensor(&self.obs[..], rows, self.obs_len, &self.devices.plain);
         let greedy = host_ints(self.policy.forward(obs).argmax(1));
         for ((action, &explore), best) in self.actions.iter_mut().zip(&self.explore).zip(greedy) {
             if !explore {
@@ -550,23 +489,13 @@ impl Dqn {
     fn store_transitions(&mut self) -> Result<(), AgentError> {
         let len = self.obs_len;
         for env in 0..self.config.num_envs {
-            let row = env * len..(env + 1) * len;
-            let terminated = self.envs.terminated()[env];
-            let truncated = self.envs.truncated()[env];
-            // Crucial step easy to overlook: a finished episode's next observation is its final
-            // one; `observations()` already holds the next episode's first.
-            let next_obs = if terminated || truncated {
-                &self.envs.final_observations()[row.clone()]
-            } else {
-                &self.envs.observations()[row.clone()]
-            };
             let experience = Experience {
-                obs: &self.obs[row],
+                obs: &self.obs[env * len..(env + 1) * len],
                 action: self.actions[env],
                 reward: self.envs.rewards()[env],
-                terminated,
-                truncated,
-                next_obs,
+                terminated: self.envs.terminated()[env],
+                truncated: self.envs.truncated()[env],
+                next_obs: self.envs.next_observation(env),
             };
             self.replay.push(env, &experience)?;
         }
@@ -574,7 +503,7 @@ impl Dqn {
     }
 
     /// One gradient step on a minibatch drawn uniformly from the replay buffer.
-    pub fn learn(&mut self) -> Result<GradientStep, AgentError> {
+    pub fn gradient_step(&mut self) -> Result<GradientStep, AgentError> {
         if !self.replay.sample(&mut self.rng, &mut self.batch) {
             return Err(AgentError::Replay {
                 message: "no transition to learn from yet".into(),
@@ -582,9 +511,8 @@ impl Dqn {
         }
         let (rows, len) = (self.batch.len(), self.obs_len);
         let td_target = self.td_target();
-        let obs = rows_tensor(&self.batch.observations, rows, len, &self.device);
-        let actions = TensorData::new(self.batch.actions.clone(), [rows, 1]);
-        let actions = Tensor::<2, Int>::from_data(actions, &self.device);
+        let obs = rows_tensor(&self.batch.observations[..], rows, len, &self.devices.train);
+        let actions = int_rows_tensor(self.batch.actions.clone(), rows, 1, &self.devices.train);
         let q = self.model.forward(obs).gather(1, actions);
         let loss = self.config.loss.apply(q.clone() - td_target.autodiff());
         let reported = Tensor::cat(vec![loss.clone().inner(), q.inner().mean()], 0);
@@ -615,11 +543,16 @@ impl Dqn {
     /// `r + γ (1 - terminated) max_a' Q_target(s', a')` of the sampled batch, `[batch, 1]` on the
     /// plain device (no gradient flows into it).
     fn td_target(&self) -> Tensor<2> {
-        let (rows, device) = (self.batch.len(), &self.inner_device);
-        let next_obs = rows_tensor(&self.batch.next_observations, rows, self.obs_len, device);
+        let (rows, device) = (self.batch.len(), &self.devices.plain);
+        let next_obs = rows_tensor(
+            &self.batch.next_observations[..],
+            rows,
+            self.obs_len,
+            device,
+        );
         let next_q = self.target.forward(next_obs).max_dim(1);
-        let rewards = rows_tensor(&self.batch.rewards, rows, 1, device);
-        let not_terminal = rows_tensor(&self.batch.terminated, rows, 1, device)
+        let rewards = rows_tensor(&self.batch.rewards[..], rows, 1, device);
+        let not_terminal = rows_tensor(&self.batch.terminated[..], rows, 1, device)
             .neg()
             .add_scalar(1.0);
         rewards + (next_q * not_terminal).mul_scalar(self.config.gamma)
@@ -632,38 +565,6 @@ impl Dqn {
         } else {
             soft_update(self.target.clone(), &self.model, self.config.tau)
         };
-    }
-
-    /// Representation diagnostics on up to `probe_size` distinct replay states, spread over the
-    /// buffer and drawn with a fixed seed (the environments' current observations while the
-    /// buffer is empty).
-    pub fn probe(
-        &self,
-        probe_size: usize,
-        config: &DiagConfig,
-    ) -> Result<ReprDiagnostics, AgentError> {
-        let ids = self
-            .replay
-            .stratified_ids(&mut Rng::new(self.probe_seed), probe_size);
-        let (obs, rows) = if ids.is_empty() {
-            (self.envs.observations().to_vec(), self.config.num_envs)
-        } else {
-            let mut obs = vec![0.0; ids.len() * self.obs_len];
-            let mut next_obs = vec![0.0; self.obs_len];
-            for (row, &id) in obs.chunks_exact_mut(self.obs_len).zip(&ids) {
-                self.replay.get(id, row, &mut next_obs);
-            }
-            (obs, ids.len())
-        };
-        let repr =
-            self.policy
-                .torso
-                .forward(rows_tensor(&obs, rows, self.obs_len, &self.inner_device));
-        Ok(probe::diagnose_repr(
-            &repr,
-            self.network.torso.repr.branches,
-            config,
-        )?)
     }
 }
 
@@ -719,8 +620,28 @@ impl Agent for Dqn {
         &[GRADIENT_STEPS, REPLAY_SIZE, Q_VALUES]
     }
 
-    fn probe(&self, probe_size: usize, config: &DiagConfig) -> Result<ReprDiagnostics, AgentError> {
-        Dqn::probe(self, probe_size, config)
+    fn env_spec(&self) -> &EnvSpec {
+        self.envs.spec()
+    }
+
+    /// Up to `probe_size` distinct replay states, spread over the buffer and drawn with a fixed
+    /// seed (the environments' current observations while the buffer is empty).
+    fn probe_states(&self, probe_size: usize) -> (Cow<'_, [f32]>, usize) {
+        let ids = self
+            .replay
+            .stratified_ids(&mut Rng::new(self.probe_seed), probe_size);
+        if ids.is_empty() {
+            return (
+                Cow::Borrowed(self.envs.observations()),
+                self.config.num_envs,
+            );
+        }
+        let mut obs = vec![0.0; ids.len() * self.obs_len];
+        let mut next_obs = vec![0.0; self.obs_len];
+        for (row, &id) in obs.chunks_exact_mut(self.obs_len).zip(&ids) {
+            self.replay.get(id, row, &mut next_obs);
+        }
+        (Cow::Owned(obs), ids.len())
     }
 
     fn policy(&self) -> Policy {
@@ -785,8 +706,7 @@ mod tests {
 
     fn loss_and_grad(loss: DqnLoss, diffs: [f32; 4]) -> (f32, Vec<f32>) {
         let device = Device::flex().autodiff();
-        let diff =
-            Tensor::<2>::from_data(TensorData::new(diffs.to_vec(), [4, 1]), &device).require_grad();
+        let diff = rows_tensor(&diffs[..], 4, 1, &device).require_grad();
         let value = loss.apply(diff.clone());
         let grads = value.backward();
         let grad = diff.grad(&grads).unwrap();

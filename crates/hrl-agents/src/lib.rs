@@ -1,6 +1,13 @@
-//! Deep RL agents for hadamard-rl: DQN, PPO and PQN (chosen by [`Algo`], built from an
-//! [`AgentConfig`]) with their replay buffer, schedules and
+//! Deep RL agents for hadamard-rl: DQN, PPO and PQN with their replay buffer, schedules and
 //! optimisers.
+//!
+//! [`Algo`] names an algorithm and [`AgentConfig`] carries its hyperparameters; its `build` is
+//! the one place an agent is made, from environments the caller built once
+//! ([`hrl_env::VecEnv`]) and a network fitted to them ([`agent::fit_network`]). Each algorithm
+//! reads top to bottom in its own file (`dqn`, `ppo`, `pqn`) and declares its own
+//! `metrics.csv` columns ([`Column`]); what they share is written once: the [`Agent`] trait and
+//! its setup ([`agent`]), acting and probing ([`policy`]), the on-policy rollout, host-tensor
+//! conversions, checkpoints ([`checkpoint`]) and the optimisers ([`optim`]).
 
 pub mod agent;
 pub mod algo;
@@ -18,6 +25,7 @@ pub mod rng;
 mod rollout;
 pub mod schedule;
 pub mod target;
+mod tensor;
 
 pub use agent::{Agent, Report};
 pub use algo::{AgentConfig, Algo};

@@ -1,15 +1,18 @@
-//! Acting with a trained network, for evaluation: ε-greedy on Q-values, or sampling the
-//! actor's categorical distribution.
+//! An inference copy of an agent's network: acting for evaluation (ε-greedy on Q-values, or
+//! sampling the actor's categorical distribution) and diagnosing its representation.
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Tensor};
 use hrl_env::{EpisodeStats, VecEnv};
-use hrl_nn::network::{ActorCritic, QNetwork};
+use hrl_nn::diag::DiagConfig;
+use hrl_nn::network::{ActorCritic, QNetwork, Representation};
+use hrl_nn::probe::{self, ReprDiagnostics};
+use hrl_nn::repr::Branches;
 
 use crate::AgentError;
 use crate::rng::Rng;
-use crate::rollout::{host_floats, host_ints, rows_tensor};
+use crate::tensor::{host_floats, host_ints, rows_tensor};
 
 /// An inference copy of an agent's network.
 #[derive(Clone, Debug)]
@@ -44,6 +47,29 @@ impl Policy {
             Policy::Categorical(ac) => ac.visit(&mut visitor),
         }
         visitor.all_finite
+    }
+
+    /// The representation of `observations` (`[rows, obs_len]`, row-major).
+    pub fn representation(&self, observations: &[f32], rows: usize) -> Representation {
+        let obs_len = observations.len() / rows.max(1);
+        let obs = rows_tensor(observations, rows, obs_len, &self.device());
+        match self {
+            Policy::Greedy(q) => q.forward_with_repr(obs).1,
+            Policy::Categorical(ac) => ac.forward_with_repr(obs).2,
+        }
+    }
+
+    /// Diagnostics of the representation of `observations` (`[rows, obs_len]`), a layer of
+    /// `branches`.
+    pub fn diagnose(
+        &self,
+        observations: &[f32],
+        rows: usize,
+        branches: Branches,
+        config: &DiagConfig,
+    ) -> Result<ReprDiagnostics, AgentError> {
+        let repr = self.representation(observations, rows);
+        Ok(probe::diagnose_repr(&repr, branches, config)?)
     }
 
     fn device(&self) -> Device {

@@ -1,32 +1,32 @@
 //! PPO (Schulman et al. 2017) as cleanrl's `ppo_atari.py` runs it.
 //!
-//! Every iteration collects `num_steps` steps in each of `num_envs` environments from the
+//! Every update collects `num_steps` steps in each of `num_envs` environments from the
 //! categorical policy, computes GAE advantages, then runs `update_epochs` passes of
 //! `num_minibatches` shuffled minibatches of the clipped surrogate objective, the clipped value
 //! loss and an entropy bonus, with gradients clipped to a global norm and Adam whose learning rate
 //! is annealed linearly to 0. The actor and critic heads share the torso.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::log_softmax;
-use burn::tensor::{Device, Int, Tensor, TensorData};
-use hrl_env::{FinishedEpisode, VecEnv};
-use hrl_nn::diag::DiagConfig;
+use burn::tensor::{Device, Tensor};
+use hrl_env::{EnvSpec, FinishedEpisode, VecEnv};
 use hrl_nn::network::{ActorCritic, NetworkConfig};
-use hrl_nn::probe::{self, ReprDiagnostics};
 
 use crate::AgentError;
-use crate::agent::{Agent, EnvSetup, Report};
+use crate::agent::{self, Agent, Devices, Report};
 use crate::algo::Algo;
-use crate::checkpoint;
+use crate::checkpoint::{self, OnPolicyState};
 use crate::column::Column;
 use crate::optim::{AdamConfig, clip_global_norm};
 use crate::policy::{Policy, sample_categorical};
 use crate::returns;
 use crate::rng::Rng;
-use crate::rollout::{RolloutBuffer, host_floats, on_policy_setup, rows_tensor};
+use crate::rollout::RolloutBuffer;
+use crate::tensor::{host_floats, int_rows_tensor, rows_tensor};
 
 /// PPO's hyperparameters; the defaults are cleanrl's `ppo_atari.py`.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -36,7 +36,7 @@ pub struct PpoConfig {
     pub total_timesteps: u64,
     /// Parallel environments (`num_envs`).
     pub num_envs: usize,
-    /// Steps per environment per iteration (`num_steps`).
+    /// Steps per environment per update (`num_steps`).
     pub num_steps: usize,
     /// Adam learning rate (`learning_rate`).
     pub learning_rate: f64,
@@ -90,13 +90,13 @@ impl Default for PpoConfig {
 }
 
 impl PpoConfig {
-    /// Transitions per iteration, `num_envs * num_steps`.
+    /// Transitions per update, `num_envs * num_steps`.
     pub fn batch_size(&self) -> usize {
         self.num_envs * self.num_steps
     }
 
-    /// Iterations in the run.
-    pub fn num_iterations(&self) -> u64 {
+    /// Updates (rollouts and the training on each) in the run.
+    pub fn num_updates(&self) -> u64 {
         self.total_timesteps / self.batch_size() as u64
     }
 
@@ -118,7 +118,7 @@ impl PpoConfig {
                 format!("must divide num_envs * num_steps = {}", self.batch_size()),
             ));
         }
-        if self.num_iterations() == 0 {
+        if self.num_updates() == 0 {
             return Err(AgentError::config(
                 "total_timesteps",
                 format!(
@@ -146,9 +146,9 @@ impl PpoConfig {
     }
 }
 
-/// What one iteration did.
+/// What one update did.
 #[derive(Clone, Debug, PartialEq)]
-pub struct PpoIteration {
+pub struct PpoUpdate {
     /// Mean total loss over the minibatches.
     pub loss: f64,
     /// Mean clipped-surrogate loss.
@@ -165,23 +165,23 @@ pub struct PpoIteration {
     pub episodes: Vec<FinishedEpisode>,
 }
 
-/// `metrics.csv`: the mean clipped-surrogate loss of an iteration.
+/// `metrics.csv`: the mean clipped-surrogate loss of an update.
 pub const POLICY_LOSS: Column = Column::new(
     "policy_loss",
     "loss",
-    "mean clipped-surrogate policy loss over the iteration's minibatches",
+    "mean clipped-surrogate policy loss over the update's minibatches",
 );
-/// `metrics.csv`: the mean value loss of an iteration.
+/// `metrics.csv`: the mean value loss of an update.
 pub const VALUE_LOSS: Column = Column::new(
     "value_loss",
     "loss",
-    "mean value loss over the iteration's minibatches",
+    "mean value loss over the update's minibatches",
 );
-/// `metrics.csv`: the mean policy entropy of an iteration.
+/// `metrics.csv`: the mean policy entropy of an update.
 pub const ENTROPY: Column = Column::new(
     "entropy",
     "nats",
-    "mean entropy of the policy over the iteration's minibatches",
+    "mean entropy of the policy over the update's minibatches",
 );
 
 /// The PPO agent: its environments, actor-critic network, optimiser and rollout buffers.
@@ -191,9 +191,10 @@ pub struct Ppo {
     envs: VecEnv<f32>,
     model: ActorCritic,
     optimizer: ModuleOptimizer,
-    device: Device,
+    /// Training runs on `devices.train`, acting and probing on `devices.plain`.
+    devices: Devices,
     rng: Rng,
-    iterations_done: u64,
+    updates_done: u64,
     obs_len: usize,
     rollout: RolloutBuffer,
     /// `[T, N]` log-probabilities of the actions taken.
@@ -203,18 +204,19 @@ pub struct Ppo {
 }
 
 impl Ppo {
-    /// Builds the agent; `network.head` must be actor-critic. `device` is the plain device.
+    /// Builds the agent on `envs` (`config.num_envs` copies, seeded by the caller) with the
+    /// actor-critic network of `network` (fitted to them: [`fit_network`](crate::agent::fit_network)).
+    /// `device` is the plain device; training runs on its autodiff form, seeded with `seed`.
     pub fn new(
         config: PpoConfig,
         network: NetworkConfig,
-        envs: EnvSetup,
+        envs: VecEnv<f32>,
         device: &Device,
         seed: u64,
     ) -> Result<Ppo, AgentError> {
         config.validate()?;
-        let (envs, network, device) =
-            on_policy_setup(network, &envs, config.num_envs, device, seed)?;
-        let model = network.init_actor_critic(&device)?;
+        let devices = agent::setup(&envs, config.num_envs, &network, device, seed)?;
+        let model = network.init_actor_critic(&devices.train)?;
         let obs_len = envs.spec().observation_len();
         let batch = config.batch_size();
         Ok(Ppo {
@@ -226,9 +228,9 @@ impl Ppo {
             network,
             envs,
             model,
-            device,
+            devices,
             rng: Rng::new(seed ^ 0x5050_4f5f_5247),
-            iterations_done: 0,
+            updates_done: 0,
             obs_len,
             rollout: RolloutBuffer::new(config.num_envs, config.num_steps, obs_len),
             log_probs: vec![0.0; batch],
@@ -242,28 +244,28 @@ impl Ppo {
         &self.config
     }
 
-    /// Iterations done so far.
-    pub fn iterations_done(&self) -> u64 {
-        self.iterations_done
+    /// Updates done so far.
+    pub fn updates_done(&self) -> u64 {
+        self.updates_done
     }
 
     /// Agent steps taken so far, over all environments.
     pub fn steps_done(&self) -> u64 {
-        self.iterations_done * self.config.batch_size() as u64
+        self.updates_done * self.config.batch_size() as u64
     }
 
-    /// Learning rate of the current iteration.
+    /// Learning rate of the current update.
     pub fn learning_rate(&self) -> f64 {
         let c = &self.config;
         if c.anneal_lr {
-            c.learning_rate * (1.0 - self.iterations_done as f64 / c.num_iterations() as f64)
+            c.learning_rate * (1.0 - self.updates_done as f64 / c.num_updates() as f64)
         } else {
             c.learning_rate
         }
     }
 
     /// One rollout and the training on it.
-    pub fn iterate(&mut self) -> Result<PpoIteration, AgentError> {
+    pub fn update(&mut self) -> Result<PpoUpdate, AgentError> {
         let learning_rate = self.learning_rate();
         let episodes = self.collect_rollout()?;
         returns::gae(
@@ -273,28 +275,28 @@ impl Ppo {
             self.config.gae_lambda as f32,
             &mut self.advantages,
         );
-        let mut iteration = self.train_on_rollout(learning_rate)?;
-        iteration.episodes = episodes;
-        self.iterations_done += 1;
-        Ok(iteration)
+        let mut update = self.train_on_rollout(learning_rate)?;
+        update.episodes = episodes;
+        self.updates_done += 1;
+        Ok(update)
     }
 
     fn collect_rollout(&mut self) -> Result<Vec<FinishedEpisode>, AgentError> {
         let n = self.config.num_envs;
         let num_actions = self.network.num_actions;
         let policy = self.model.valid();
-        let device = policy.critic.weight.val().device();
+        let device = &self.devices.plain;
         let value_of = |obs: &[f32], rows: usize| {
             host_floats(
                 policy
-                    .forward(rows_tensor(obs, rows, self.obs_len, &device))
+                    .forward(rows_tensor(obs, rows, self.obs_len, device))
                     .1,
             )
         };
         let mut episodes = Vec::new();
         for t in 0..self.config.num_steps {
             let obs = self.rollout.store_observations(t, &self.envs);
-            let (logits, value) = policy.forward(rows_tensor(obs, n, self.obs_len, &device));
+            let (logits, value) = policy.forward(rows_tensor(obs, n, self.obs_len, device));
             let log_probs = host_floats(log_softmax(logits, 1));
             let value = host_floats(value);
             for (env, index) in self.rollout.rows(t).enumerate() {
@@ -314,13 +316,12 @@ impl Ppo {
         Ok(episodes)
     }
 
-    fn train_on_rollout(&mut self, learning_rate: f64) -> Result<PpoIteration, AgentError> {
+    fn train_on_rollout(&mut self, learning_rate: f64) -> Result<PpoUpdate, AgentError> {
         let c = self.config.clone();
         let batch = c.batch_size();
         let minibatch = batch / c.num_minibatches;
         let mut order: Vec<usize> = (0..batch).collect();
-        let mut sums = [0.0f64; 5];
-        let mut count = 0usize;
+        let mut means = MinibatchMeans::default();
         for _ in 0..c.update_epochs {
             self.rng.shuffle(&mut order);
             for chunk in order.chunks(minibatch) {
@@ -337,19 +338,14 @@ impl Ppo {
                 if c.norm_adv {
                     normalise(&mut advantages);
                 }
-                let column = |values: Vec<f32>| {
-                    Tensor::<2>::from_data(TensorData::new(values, [rows, 1]), &self.device)
-                };
+                let device = &self.devices.train;
+                let column = |values: Vec<f32>| rows_tensor(values, rows, 1, device);
                 let actions: Vec<i64> = chunk
                     .iter()
                     .map(|&i| self.rollout.actions[i] as i64)
                     .collect();
-                let actions =
-                    Tensor::<2, Int>::from_data(TensorData::new(actions, [rows, 1]), &self.device);
-                let obs = Tensor::<2>::from_data(
-                    TensorData::new(obs, [rows, self.obs_len]),
-                    &self.device,
-                );
+                let actions = int_rows_tensor(actions, rows, 1, device);
+                let obs = rows_tensor(obs, rows, self.obs_len, device);
                 let (logits, new_values) = self.model.forward(obs);
                 let log_probs = log_softmax(logits, 1);
                 let entropy = (log_probs.clone().exp() * log_probs.clone())
@@ -388,51 +384,48 @@ impl Ppo {
                 let norm = clip_global_norm(&self.model, &mut grads, c.max_grad_norm);
                 let model = self.model.clone();
                 self.model = self.optimizer.step(learning_rate, model, grads);
-                for (sum, value) in sums.iter_mut().zip([
-                    loss_value,
-                    scalar(policy_loss),
-                    scalar(value_loss),
-                    scalar(entropy),
-                    norm,
-                ]) {
-                    *sum += value;
-                }
-                count += 1;
+                means.add(MinibatchMeans {
+                    loss: loss_value,
+                    policy_loss: scalar(policy_loss),
+                    value_loss: scalar(value_loss),
+                    entropy: scalar(entropy),
+                    grad_norm: norm,
+                    count: 1,
+                });
             }
         }
-        let mean = |i: usize| sums[i] / count as f64;
-        Ok(PpoIteration {
-            loss: mean(0),
-            policy_loss: mean(1),
-            value_loss: mean(2),
-            entropy: mean(3),
-            grad_norm: mean(4),
+        let n = means.count as f64;
+        Ok(PpoUpdate {
+            loss: means.loss / n,
+            policy_loss: means.policy_loss / n,
+            value_loss: means.value_loss / n,
+            entropy: means.entropy / n,
+            grad_norm: means.grad_norm / n,
             learning_rate,
             episodes: Vec::new(),
         })
     }
+}
 
-    /// Representation diagnostics on the first `probe_size` states of the last rollout.
-    pub fn probe(
-        &self,
-        probe_size: usize,
-        config: &DiagConfig,
-    ) -> Result<ReprDiagnostics, AgentError> {
-        let rows = probe_size.min(self.config.batch_size());
-        let policy = self.model.valid();
-        let device = policy.critic.weight.val().device();
-        let obs = rows_tensor(
-            &self.rollout.observations[..rows * self.obs_len],
-            rows,
-            self.obs_len,
-            &device,
-        );
-        let repr = policy.torso.forward(obs);
-        Ok(probe::diagnose_repr(
-            &repr,
-            self.network.torso.repr.branches,
-            config,
-        )?)
+/// Sums of the minibatch statistics of an update, and how many minibatches they add up.
+#[derive(Default)]
+struct MinibatchMeans {
+    loss: f64,
+    policy_loss: f64,
+    value_loss: f64,
+    entropy: f64,
+    grad_norm: f64,
+    count: usize,
+}
+
+impl MinibatchMeans {
+    fn add(&mut self, other: MinibatchMeans) {
+        self.loss += other.loss;
+        self.policy_loss += other.policy_loss;
+        self.value_loss += other.value_loss;
+        self.entropy += other.entropy;
+        self.grad_norm += other.grad_norm;
+        self.count += other.count;
     }
 }
 
@@ -451,6 +444,78 @@ fn normalise(values: &mut [f32]) {
     }
 }
 
+impl Agent for Ppo {
+    fn algo(&self) -> Algo {
+        Algo::Ppo
+    }
+
+    fn network(&self) -> &NetworkConfig {
+        &self.network
+    }
+
+    fn total_steps(&self) -> u64 {
+        self.config.num_updates() * self.config.batch_size() as u64
+    }
+
+    fn steps_done(&self) -> u64 {
+        Ppo::steps_done(self)
+    }
+
+    fn advance(&mut self) -> Result<Report, AgentError> {
+        let update = self.update()?;
+        Ok(Report {
+            loss: Some(update.loss),
+            grad_norm: Some(update.grad_norm),
+            epsilon: None,
+            learning_rate: update.learning_rate,
+            episodes: update.episodes,
+            extra: vec![
+                (POLICY_LOSS, update.policy_loss),
+                (VALUE_LOSS, update.value_loss),
+                (ENTROPY, update.entropy),
+            ],
+        })
+    }
+
+    fn columns(&self) -> &'static [Column] {
+        &[POLICY_LOSS, VALUE_LOSS, ENTROPY]
+    }
+
+    fn env_spec(&self) -> &EnvSpec {
+        self.envs.spec()
+    }
+
+    /// The first `probe_size` states of the last rollout.
+    fn probe_states(&self, probe_size: usize) -> (Cow<'_, [f32]>, usize) {
+        let (states, rows) = self.rollout.first_states(probe_size);
+        (Cow::Borrowed(states), rows)
+    }
+
+    fn policy(&self) -> Policy {
+        Policy::Categorical(self.model.valid())
+    }
+
+    fn save(&self, dir: &Path) -> Result<(), AgentError> {
+        let state = OnPolicyState {
+            updates_done: self.updates_done,
+            rng: self.rng.clone(),
+        };
+        checkpoint::save_agent(dir, &self.model, &self.optimizer, &self.envs, &state)
+    }
+
+    fn load(&mut self, dir: &Path) -> Result<(), AgentError> {
+        let (model, optimizer, state): (_, _, OnPolicyState) = checkpoint::load_agent(
+            dir,
+            self.model.clone(),
+            self.optimizer.clone(),
+            &mut self.envs,
+        )?;
+        (self.model, self.optimizer) = (model, optimizer);
+        (self.updates_done, self.rng) = (state.updates_done, state.rng);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -464,80 +529,5 @@ mod tests {
         for (v, x) in values.iter().zip([1.0, 2.0, 3.0, 4.0]) {
             assert!((f64::from(*v) - (x - 2.5) / std).abs() < 1e-6);
         }
-    }
-}
-
-/// What a PPO checkpoint stores besides the network and optimiser.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct PpoState {
-    iterations_done: u64,
-    rng: Rng,
-}
-
-impl Agent for Ppo {
-    fn algo(&self) -> Algo {
-        Algo::Ppo
-    }
-
-    fn network(&self) -> &NetworkConfig {
-        &self.network
-    }
-
-    fn total_steps(&self) -> u64 {
-        self.config.num_iterations() * self.config.batch_size() as u64
-    }
-
-    fn steps_done(&self) -> u64 {
-        Ppo::steps_done(self)
-    }
-
-    fn advance(&mut self) -> Result<Report, AgentError> {
-        let iteration = self.iterate()?;
-        Ok(Report {
-            loss: Some(iteration.loss),
-            grad_norm: Some(iteration.grad_norm),
-            epsilon: None,
-            learning_rate: iteration.learning_rate,
-            episodes: iteration.episodes,
-            extra: vec![
-                (POLICY_LOSS, iteration.policy_loss),
-                (VALUE_LOSS, iteration.value_loss),
-                (ENTROPY, iteration.entropy),
-            ],
-        })
-    }
-
-    fn columns(&self) -> &'static [Column] {
-        &[POLICY_LOSS, VALUE_LOSS, ENTROPY]
-    }
-
-    fn probe(&self, probe_size: usize, config: &DiagConfig) -> Result<ReprDiagnostics, AgentError> {
-        Ppo::probe(self, probe_size, config)
-    }
-
-    fn policy(&self) -> Policy {
-        Policy::Categorical(self.model.valid())
-    }
-
-    fn save(&self, dir: &Path) -> Result<(), AgentError> {
-        let state = PpoState {
-            iterations_done: self.iterations_done,
-            rng: self.rng.clone(),
-        };
-        checkpoint::save_agent(dir, &self.model, &self.optimizer, &self.envs, &state)
-    }
-
-    fn load(&mut self, dir: &Path) -> Result<(), AgentError> {
-        let (model, optimizer, state): (_, _, PpoState) = checkpoint::load_agent(
-            dir,
-            self.model.clone(),
-            self.optimizer.clone(),
-            &mut self.envs,
-        )?;
-        self.model = model;
-        self.optimizer = optimizer;
-        self.iterations_done = state.iterations_done;
-        self.rng = state.rng;
-        Ok(())
     }
 }

@@ -7,26 +7,26 @@
 //! shuffled minibatches with loss `0.5 * mean((Q(s, a) - G)^2)`, gradients clipped to a global
 //! norm and RAdam. The network has a LayerNorm before every hidden activation.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
-use burn::tensor::{Device, Int, Tensor, TensorData};
-use hrl_env::{FinishedEpisode, VecEnv};
-use hrl_nn::diag::DiagConfig;
+use burn::tensor::Device;
+use hrl_env::{EnvSpec, FinishedEpisode, VecEnv};
 use hrl_nn::network::{NetworkConfig, QNetwork};
-use hrl_nn::probe::{self, ReprDiagnostics};
 
 use crate::AgentError;
-use crate::agent::{Agent, EnvSetup, Report};
+use crate::agent::{self, Agent, Devices, Report};
 use crate::algo::Algo;
-use crate::checkpoint;
+use crate::checkpoint::{self, OnPolicyState};
 use crate::optim::{RAdamConfig, clip_global_norm};
 use crate::policy::Policy;
 use crate::returns;
 use crate::rng::Rng;
-use crate::rollout::{RolloutBuffer, host_floats, host_ints, on_policy_setup, rows_tensor};
+use crate::rollout::RolloutBuffer;
 use crate::schedule;
+use crate::tensor::{host_floats, host_ints, int_rows_tensor, rows_tensor};
 
 /// PQN's hyperparameters; the defaults are purejaxql's `pqn_minatar.yaml`.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -169,7 +169,8 @@ pub struct Pqn {
     envs: VecEnv<f32>,
     model: QNetwork,
     optimizer: ModuleOptimizer,
-    device: Device,
+    /// Training runs on `devices.train`, acting and probing on `devices.plain`.
+    devices: Devices,
     rng: Rng,
     updates_done: u64,
     obs_len: usize,
@@ -179,19 +180,19 @@ pub struct Pqn {
 }
 
 impl Pqn {
-    /// Builds the agent; `envs.num_envs` is taken from `config`. `device` is the plain device;
-    /// training runs on its autodiff form.
+    /// Builds the agent on `envs` (`config.num_envs` copies, seeded by the caller) with the
+    /// Q-network of `network` (fitted to them: [`fit_network`](crate::agent::fit_network)).
+    /// `device` is the plain device; training runs on its autodiff form, seeded with `seed`.
     pub fn new(
         config: PqnConfig,
         network: NetworkConfig,
-        envs: EnvSetup,
+        envs: VecEnv<f32>,
         device: &Device,
         seed: u64,
     ) -> Result<Pqn, AgentError> {
         config.validate()?;
-        let (envs, network, device) =
-            on_policy_setup(network, &envs, config.num_envs, device, seed)?;
-        let model = network.init_q(&device)?;
+        let devices = agent::setup(&envs, config.num_envs, &network, device, seed)?;
+        let model = network.init_q(&devices.train)?;
         let obs_len = envs.spec().observation_len();
         let batch = config.batch_size();
         Ok(Pqn {
@@ -199,7 +200,7 @@ impl Pqn {
             network,
             envs,
             model,
-            device,
+            devices,
             rng: Rng::new(seed ^ 0x5051_4e5f_5247),
             updates_done: 0,
             obs_len,
@@ -279,18 +280,18 @@ impl Pqn {
         let n = self.config.num_envs;
         let num_actions = self.network.num_actions;
         let policy = self.model.valid();
-        let device = policy_device(&policy);
+        let device = &self.devices.plain;
         let max_q_of = |obs: &[f32], rows: usize| {
             host_floats(
                 policy
-                    .forward(rows_tensor(obs, rows, self.obs_len, &device))
+                    .forward(rows_tensor(obs, rows, self.obs_len, device))
                     .max_dim(1),
             )
         };
         let mut episodes = Vec::new();
         for t in 0..self.config.num_steps {
             let obs = self.rollout.store_observations(t, &self.envs);
-            let q = policy.forward(rows_tensor(obs, n, self.obs_len, &device));
+            let q = policy.forward(rows_tensor(obs, n, self.obs_len, device));
             let greedy = host_ints(q.clone().argmax(1));
             let max_q = host_floats(q.max_dim(1));
             for (env, index) in self.rollout.rows(t).enumerate() {
@@ -337,14 +338,10 @@ impl Pqn {
                     .collect();
                 let targets: Vec<f32> = chunk.iter().map(|&i| self.targets[i]).collect();
                 let rows = chunk.len();
-                let obs = Tensor::<2>::from_data(
-                    TensorData::new(obs, [rows, self.obs_len]),
-                    &self.device,
-                );
-                let actions =
-                    Tensor::<2, Int>::from_data(TensorData::new(actions, [rows, 1]), &self.device);
-                let targets =
-                    Tensor::<2>::from_data(TensorData::new(targets, [rows, 1]), &self.device);
+                let device = &self.devices.train;
+                let obs = rows_tensor(obs, rows, self.obs_len, device);
+                let actions = int_rows_tensor(actions, rows, 1, device);
+                let targets = rows_tensor(targets, rows, 1, device);
                 let chosen = self.model.forward(obs).gather(1, actions);
                 let loss = (chosen - targets).square().mean().mul_scalar(0.5);
                 let loss_value = f64::from(loss.clone().into_scalar::<f32>());
@@ -365,40 +362,6 @@ impl Pqn {
         }
         Ok((loss_sum / count as f64, norm_sum / count as f64))
     }
-
-    /// Representation diagnostics on the first `probe_size` states of the last rollout.
-    pub fn probe(
-        &self,
-        probe_size: usize,
-        config: &DiagConfig,
-    ) -> Result<ReprDiagnostics, AgentError> {
-        let rows = probe_size.min(self.config.batch_size());
-        let policy = self.model.valid();
-        let obs = rows_tensor(
-            &self.rollout.observations[..rows * self.obs_len],
-            rows,
-            self.obs_len,
-            &policy_device(&policy),
-        );
-        let repr = policy.torso.forward(obs);
-        Ok(probe::diagnose_repr(
-            &repr,
-            self.network.torso.repr.branches,
-            config,
-        )?)
-    }
-}
-
-/// The device a module's parameters live on.
-fn policy_device(model: &QNetwork) -> Device {
-    model.head.weight.val().device()
-}
-
-/// What a PQN checkpoint stores besides the network and optimiser.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct PqnState {
-    updates_done: u64,
-    rng: Rng,
 }
 
 impl Agent for Pqn {
@@ -430,8 +393,14 @@ impl Agent for Pqn {
         })
     }
 
-    fn probe(&self, probe_size: usize, config: &DiagConfig) -> Result<ReprDiagnostics, AgentError> {
-        Pqn::probe(self, probe_size, config)
+    fn env_spec(&self) -> &EnvSpec {
+        self.envs.spec()
+    }
+
+    /// The first `probe_size` states of the last rollout.
+    fn probe_states(&self, probe_size: usize) -> (Cow<'_, [f32]>, usize) {
+        let (states, rows) = self.rollout.first_states(probe_size);
+        (Cow::Borrowed(states), rows)
     }
 
     fn policy(&self) -> Policy {
@@ -439,7 +408,7 @@ impl Agent for Pqn {
     }
 
     fn save(&self, dir: &Path) -> Result<(), AgentError> {
-        let state = PqnState {
+        let state = OnPolicyState {
             updates_done: self.updates_done,
             rng: self.rng.clone(),
         };
@@ -447,16 +416,14 @@ impl Agent for Pqn {
     }
 
     fn load(&mut self, dir: &Path) -> Result<(), AgentError> {
-        let (model, optimizer, state): (_, _, PqnState) = checkpoint::load_agent(
+        let (model, optimizer, state): (_, _, OnPolicyState) = checkpoint::load_agent(
             dir,
             self.model.clone(),
             self.optimizer.clone(),
             &mut self.envs,
         )?;
-        self.model = model;
-        self.optimizer = optimizer;
-        self.updates_done = state.updates_done;
-        self.rng = state.rng;
+        (self.model, self.optimizer) = (model, optimizer);
+        (self.updates_done, self.rng) = (state.updates_done, state.rng);
         Ok(())
     }
 }

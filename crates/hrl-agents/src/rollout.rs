@@ -3,12 +3,7 @@
 
 use std::ops::Range;
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
-use hrl_env::{VecEnv, VecEnvConfig};
-use hrl_nn::network::NetworkConfig;
-
-use crate::AgentError;
-use crate::agent::EnvSetup;
+use hrl_env::VecEnv;
 
 use crate::returns::Rollout;
 
@@ -76,9 +71,8 @@ impl RolloutBuffer {
             self.terminated[index] = envs.terminated()[env];
             self.done[index] = self.terminated[index] || truncated;
             if truncated && !self.terminated[index] {
-                let start = env * self.obs_len;
-                let final_obs = &envs.final_observations()[start..start + self.obs_len];
-                self.truncated_final.push((index, final_obs.to_vec()));
+                self.truncated_final
+                    .push((index, envs.next_observation(env).to_vec()));
             }
         }
     }
@@ -118,6 +112,13 @@ impl RolloutBuffer {
         }
     }
 
+    /// The first `count` stored observations (at most the whole rollout), row-major, with
+    /// their number: the probe batch of the on-policy agents.
+    pub fn first_states(&self, count: usize) -> (&[f32], usize) {
+        let rows = count.min(self.observations.len() / self.obs_len);
+        (&self.observations[..rows * self.obs_len], rows)
+    }
+
     /// The observations at `indices`, concatenated: `[indices.len(), obs_len]`.
     pub fn gather_observations(&self, indices: &[usize]) -> Vec<f32> {
         let mut out = Vec::with_capacity(indices.len() * self.obs_len);
@@ -126,45 +127,4 @@ impl RolloutBuffer {
         }
         out
     }
-}
-
-/// Makes `num_envs` seeded environments, fits `network` to their observation shape and action
-/// count, and returns the seeded autodiff form of `device` to initialise the network on.
-pub(crate) fn on_policy_setup(
-    network: NetworkConfig,
-    envs: &EnvSetup,
-    num_envs: usize,
-    device: &Device,
-    seed: u64,
-) -> Result<(VecEnv<f32>, NetworkConfig, Device), AgentError> {
-    let envs = VecEnv::<f32>::new_with(
-        &VecEnvConfig {
-            num_envs,
-            seed,
-            ..envs.vec.clone()
-        },
-        &envs.atari,
-    )?;
-    let spec = envs.spec();
-    let mut network = network;
-    network.torso.obs_shape = spec.observation_shape.clone();
-    network.num_actions = spec.num_actions;
-    let device = device.clone().autodiff();
-    device.seed(seed);
-    Ok((envs, network, device))
-}
-
-/// `values` as a `[rows, cols]` tensor on `device`.
-pub(crate) fn rows_tensor(values: &[f32], rows: usize, cols: usize, device: &Device) -> Tensor<2> {
-    Tensor::from_data(TensorData::new(values.to_vec(), [rows, cols]), device)
-}
-
-/// A float tensor's values, row-major, on the host.
-pub(crate) fn host_floats(t: Tensor<2>) -> Vec<f32> {
-    t.into_data().iter::<f32>().collect()
-}
-
-/// An integer tensor's values, row-major, on the host.
-pub(crate) fn host_ints(t: Tensor<2, Int>) -> Vec<i64> {
-    t.into_data().iter::<i64>().collect()
 }

@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 
 use burn::tensor::{Device, Tensor, TensorData};
-use hrl_agents::agent::EnvSetup;
 use hrl_agents::dqn::{Dqn, DqnConfig, DqnLoss, DqnOptimizer};
 use hrl_agents::replay::ReplayBuffer;
 use hrl_agents::{Agent, AgentError};
@@ -13,6 +12,8 @@ use hrl_env::{AtariOptions, EnvOptions, VecEnvConfig};
 use hrl_nn::diag::DiagConfig;
 use hrl_nn::network::{Head, NetworkConfig, QNetwork};
 use hrl_nn::torso::{TorsoConfig, TorsoKind};
+
+mod setup;
 
 fn small_config(optimizer: DqnOptimizer) -> DqnConfig {
     DqnConfig {
@@ -53,7 +54,8 @@ fn agent(config: DqnConfig) -> Dqn {
         seed: 0,
         num_threads: 1,
     };
-    Dqn::new(config, network, envs.into(), &Device::flex(), 9).unwrap()
+    let (envs, network) = setup::fitted(&envs, config.num_envs, 9, network);
+    Dqn::new(config, network, envs, &Device::flex(), 9).unwrap()
 }
 
 fn fresh_dir(name: &str) -> PathBuf {
@@ -108,7 +110,10 @@ fn save_then_load_restores_networks_optimizer_counters_and_replay() {
 
         // The same random stream draws the same batch, and the same optimiser state (Adam's
         // moments and step count; RMSprop's averages and momentum) takes the same step.
-        let (a, b) = (trained.learn().unwrap(), loaded.learn().unwrap());
+        let (a, b) = (
+            trained.gradient_step().unwrap(),
+            loaded.gradient_step().unwrap(),
+        );
         assert_eq!(a, b, "{optimizer:?}");
         assert_eq!(outputs(loaded.model()), outputs(trained.model()));
         std::fs::remove_dir_all(&dir).unwrap();
@@ -267,8 +272,11 @@ fn config_errors_name_their_key() {
         }
     }
     DqnConfig::default().validate().unwrap();
-    DqnConfig::minatar().validate().unwrap();
-    DqnConfig::cartpole().validate().unwrap();
+    for preset in ["dqn-minatar", "dqn-cartpole", "dqn-atari"] {
+        setup::preset::<DqnConfig>(preset, "dqn")
+            .validate()
+            .unwrap();
+    }
 }
 
 #[test]
@@ -334,23 +342,19 @@ fn dqn_runs_on_atari_with_a_byte_replay_and_the_nature_network() {
     };
     let envs = VecEnvConfig {
         env_id: "atari/breakout".into(),
-        options: EnvOptions::default(),
+        options: EnvOptions {
+            atari: AtariOptions {
+                max_episode_frames: Some(400),
+                ..AtariOptions::default()
+            },
+            ..EnvOptions::default()
+        },
         num_envs: 0,
         seed: 0,
         num_threads: 1,
     };
-    let atari = AtariOptions {
-        max_episode_frames: Some(400),
-        ..AtariOptions::default()
-    };
-    let mut dqn = Dqn::new(
-        config,
-        network,
-        EnvSetup { vec: envs, atari },
-        &Device::flex(),
-        4,
-    )
-    .unwrap();
+    let (envs, network) = setup::fitted(&envs, config.num_envs, 4, network);
+    let mut dqn = Dqn::new(config, network, envs, &Device::flex(), 4).unwrap();
     assert_eq!(dqn.network().num_actions, 4);
     let mut episodes = 0;
     let mut losses = Vec::new();

@@ -7,19 +7,13 @@ use hrl_env::{EnvOptions, VecEnvConfig};
 use hrl_nn::network::{Head, NetworkConfig};
 use hrl_nn::torso::{TorsoConfig, TorsoKind};
 
+mod setup;
+
 #[test]
 fn dqn_learns_cartpole() {
-    // cleanrl's dqn.py CartPole settings (ReLU 120-84, Adam, batch 128, buffer 10k, hard
-    // target updates every 500 steps, ε to 0.05), shortened from 500k to 80k steps: twice the
-    // learning rate, a gradient step every 2 steps instead of 10, learning from step 2000.
-    let config = DqnConfig {
-        total_timesteps: 80_000,
-        learning_rate: 5e-4,
-        exploration_fraction: 0.2,
-        learning_starts: 2_000,
-        train_frequency: 2,
-        ..DqnConfig::cartpole()
-    };
+    // The preset (configs/dqn-cartpole.toml): cleanrl's dqn.py CartPole settings shortened
+    // from 500k to 80k steps.
+    let config: DqnConfig = setup::preset("dqn-cartpole", "dqn");
     let mut torso = TorsoConfig::new(TorsoKind::Mlp, "relu@84".parse().unwrap());
     torso.hidden = vec![120];
     let network = NetworkConfig {
@@ -35,7 +29,8 @@ fn dqn_learns_cartpole() {
         num_threads: 1,
     };
     let device = Device::flex();
-    let mut agent = Dqn::new(config, network, envs.into(), &device, 1).unwrap();
+    let (envs, network) = setup::fitted(&envs, config.num_envs, 1, network);
+    let mut agent = Dqn::new(config, network, envs, &device, 1).unwrap();
     let mut returns = Vec::new();
     let mut losses = 0;
     while agent.steps_done() < agent.total_steps() {

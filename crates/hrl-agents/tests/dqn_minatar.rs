@@ -13,6 +13,8 @@ mod common;
 
 use common::{envs, random_policy_return};
 
+mod setup;
+
 #[test]
 fn dqn_beats_random_on_minatar_breakout() {
     // The MinAtar paper's DQN (centred RMSprop, Huber loss, a gradient step every step, target
@@ -23,7 +25,7 @@ fn dqn_beats_random_on_minatar_breakout() {
         learning_starts: 1_000,
         exploration_fraction: 0.25,
         learning_rate: 5e-4,
-        ..DqnConfig::minatar()
+        ..setup::preset("dqn-minatar", "dqn")
     };
     let torso = TorsoConfig::new(TorsoKind::Minatar, "relu".parse().unwrap());
     let network = NetworkConfig {
@@ -32,7 +34,8 @@ fn dqn_beats_random_on_minatar_breakout() {
         num_actions: 6,
     };
     let device = Device::flex();
-    let mut agent = Dqn::new(config, network, envs(0).into(), &device, 3).unwrap();
+    let (train_envs, network) = setup::fitted(&envs(0), config.num_envs, 3, network);
+    let mut agent = Dqn::new(config, network, train_envs, &device, 3).unwrap();
     while agent.steps_done() < agent.total_steps() {
         agent.advance().unwrap();
     }

@@ -7,6 +7,8 @@ use hrl_nn::init::Init;
 use hrl_nn::network::{Head, NetworkConfig};
 use hrl_nn::torso::{HrPlacement, TorsoConfig, TorsoKind};
 
+mod setup;
+
 #[test]
 fn ppo_learns_cartpole() {
     // cleanrl's ppo.py CartPole settings (tanh 64-64, orthogonal init, clip 0.2), with a
@@ -34,11 +36,12 @@ fn ppo_learns_cartpole() {
         seed: 0,
         num_threads: 1,
     };
-    let mut agent = Ppo::new(config, network, envs.into(), &Device::flex(), 1).unwrap();
+    let (envs, network) = setup::fitted(&envs, config.num_envs, 1, network);
+    let mut agent = Ppo::new(config, network, envs, &Device::flex(), 1).unwrap();
     let mut returns = Vec::new();
-    while agent.iterations_done() < agent.config().num_iterations() {
-        let iteration = agent.iterate().unwrap();
-        returns.extend(iteration.episodes.iter().map(|e| e.stats.episodic_return));
+    while agent.updates_done() < agent.config().num_updates() {
+        let update = agent.update().unwrap();
+        returns.extend(update.episodes.iter().map(|e| e.stats.episodic_return));
     }
     let last = &returns[returns.len() - 20..];
     let mean = last.iter().sum::<f64>() / 20.0;

@@ -6,6 +6,8 @@ use hrl_env::{EnvOptions, VecEnvConfig};
 use hrl_nn::network::{Head, NetworkConfig};
 use hrl_nn::torso::{TorsoConfig, TorsoKind};
 
+mod setup;
+
 #[test]
 fn pqn_learns_cartpole() {
     let config = PqnConfig {
@@ -34,7 +36,8 @@ fn pqn_learns_cartpole() {
         seed: 0,
         num_threads: 1,
     };
-    let mut agent = Pqn::new(config, network, envs.into(), &Device::flex(), 1).unwrap();
+    let (envs, network) = setup::fitted(&envs, config.num_envs, 1, network);
+    let mut agent = Pqn::new(config, network, envs, &Device::flex(), 1).unwrap();
     let mut returns = Vec::new();
     while agent.updates_done() < agent.config().num_updates() {
         let update = agent.update().unwrap();

@@ -10,6 +10,8 @@ mod common;
 
 use common::{envs, random_policy_return};
 
+mod setup;
+
 #[test]
 fn pqn_beats_random_on_minatar_breakout() {
     let config = PqnConfig {
@@ -26,7 +28,8 @@ fn pqn_beats_random_on_minatar_breakout() {
         },
         num_actions: 6,
     };
-    let mut agent = Pqn::new(config, network, envs(0).into(), &Device::flex(), 3).unwrap();
+    let (envs, network) = setup::fitted(&envs(0), config.num_envs, 3, network);
+    let mut agent = Pqn::new(config, network, envs, &Device::flex(), 3).unwrap();
     let mut returns = Vec::new();
     while agent.updates_done() < agent.config().num_updates() {
         returns.extend(

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 
 use hrl_agents::AgentError;
-use hrl_agents::replay::{Batch, Experience, ReplayBuffer, TransitionId, frame_stack_of};
+use hrl_agents::replay::{Batch, Experience, ReplayBuffer, TransitionId};
 use hrl_agents::rng::Rng;
 use hrl_env::{AtariOptions, EnvOptions, VecEnv, VecEnvConfig};
 
@@ -37,12 +37,15 @@ impl Run {
     fn new(env_id: &str, atari: AtariOptions, num_envs: usize, capacity: usize) -> Run {
         let config = VecEnvConfig {
             env_id: env_id.into(),
-            options: EnvOptions::default(),
+            options: EnvOptions {
+                atari,
+                ..EnvOptions::default()
+            },
             num_envs,
             seed: 17,
             num_threads: 1,
         };
-        let envs = VecEnv::<f32>::new_with(&config, &atari).unwrap();
+        let envs = VecEnv::<f32>::new(&config).unwrap();
         let replay = ReplayBuffer::for_env(envs.spec(), capacity, num_envs).unwrap();
         Run {
             envs,
@@ -189,7 +192,7 @@ fn minatar_transitions_rebuild_exactly_across_wrap_around() {
     let mut run = Run::new("minatar/breakout", AtariOptions::default(), 3, 900);
     run.play(4000, 500);
     assert!(run.terminated > 50, "{} episode ends", run.terminated);
-    assert_eq!(frame_stack_of(run.envs.spec()), 1);
+    assert_eq!(run.envs.spec().frame_stack, 1);
 }
 
 #[test]
@@ -201,7 +204,7 @@ fn atari_frame_stacks_rebuild_exactly_across_episodes_and_wrap_around() {
         ..AtariOptions::default()
     };
     let mut run = Run::new("atari/breakout", atari, 2, 400);
-    assert_eq!(frame_stack_of(run.envs.spec()), 4);
+    assert_eq!(run.envs.spec().frame_stack, 4);
     // Start recording mid-episode, as after loading a checkpoint without its replay buffer:
     // the first stored stack has four distinct frames.
     for _ in 0..7 {

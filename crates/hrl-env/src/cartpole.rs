@@ -54,6 +54,8 @@ impl CartPole {
                 observation_shape: vec![4],
                 observation_dtype: ObsDtype::F32,
                 num_actions: 2,
+                frames_per_step: 1,
+                frame_stack: 1,
             },
             state: [0.0; 4],
             rng: RandomState::new(0),

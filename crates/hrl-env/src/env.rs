@@ -23,6 +23,11 @@ pub struct EnvSpec {
     pub observation_dtype: ObsDtype,
     /// Actions are `0..num_actions`.
     pub num_actions: usize,
+    /// Emulator frames per agent step: Atari's frame skip, 1 elsewhere.
+    pub frames_per_step: u32,
+    /// Consecutive frames stacked into one observation (the first axis of
+    /// `observation_shape` on Atari), 1 where observations are not stacks.
+    pub frame_stack: usize,
 }
 
 impl EnvSpec {

@@ -4,19 +4,46 @@ use crate::atari::{Atari, AtariConfig, AtariOptions};
 use crate::minatar::{Game, MinAtar, MinAtarConfig};
 use crate::{CartPole, Env, EnvError};
 
-/// Options for [`make`]; `None` keeps the environment's default. Setting an option the
-/// environment does not have is an error. Atari's own options are [`AtariOptions`], passed to
-/// [`make_with`].
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// Options for [`make`], every environment's in one struct; `None` keeps the environment's
+/// default. Setting an option the environment does not have is an error. In TOML (with the
+/// `serde` feature) Atari's are a nested table:
+///
+/// ```toml
+/// [env_options]
+/// sticky_action_prob = 0.25
+/// [env_options.atari]
+/// frame_skip = 4
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct EnvOptions {
     /// Probability of repeating the previous action (MinAtar: per step, default 0.1; Atari:
     /// ALE's `repeat_action_probability`, per emulator frame, default 0.0).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub sticky_action_prob: Option<f64>,
     /// Difficulty ramping (MinAtar; default on).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub difficulty_ramping: Option<bool>,
     /// Use the game's minimal action set instead of the full one (MinAtar: default off;
     /// Atari: default on).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub minimal_action_set: Option<bool>,
+    /// Atari's preprocessing (frame skip, frame stack, episodic life, ...).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "AtariOptions::is_empty")
+    )]
+    pub atari: AtariOptions,
 }
 
 /// Every id [`make`] accepts: `minatar/GAME` for the five games, `cartpole`, then
@@ -36,23 +63,31 @@ pub fn env_family(env_id: &str) -> &str {
     env_id.split('/').next().unwrap_or(env_id)
 }
 
-/// Makes the environment registered as `env_id` with Atari's defaults. Call `reset` on it
-/// before stepping.
-pub fn make(env_id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, EnvError> {
-    make_with(env_id, options, &AtariOptions::default())
+/// The game of an Atari id `atari/GAME`; `None` for every other id. The one place the Atari
+/// prefix is spelled.
+pub fn atari_game(env_id: &str) -> Option<&str> {
+    env_id.strip_prefix("atari/")
 }
 
-/// Like [`make`], with Atari's options too; setting any of them for another environment is
-/// an error.
-pub fn make_with(
-    env_id: &str,
-    options: &EnvOptions,
-    atari: &AtariOptions,
-) -> Result<Box<dyn Env>, EnvError> {
-    if env_id.starts_with("atari/") {
-        return Ok(Box::new(make_atari(env_id, options, atari)?));
+impl EnvOptions {
+    /// The options `env_id`'s evaluation episodes run with: whole games scored unclipped, so on
+    /// Atari no episodic life and no reward clipping; elsewhere these options unchanged.
+    pub fn for_evaluation(&self, env_id: &str) -> EnvOptions {
+        let mut options = self.clone();
+        if atari_game(env_id).is_some() {
+            options.atari.episodic_life = Some(false);
+            options.atari.clip_rewards = Some(false);
+        }
+        options
     }
-    if let Some(option) = atari.set_names().first() {
+}
+
+/// Makes the environment registered as `env_id`. Call `reset` on it before stepping.
+pub fn make(env_id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, EnvError> {
+    if atari_game(env_id).is_some() {
+        return Ok(Box::new(make_atari(env_id, options)?));
+    }
+    if let Some(option) = options.atari.set_names().first() {
         return Err(EnvError::UnsupportedOption {
             env_id: env_id.to_string(),
             option,
@@ -93,14 +128,10 @@ pub fn make_with(
     })
 }
 
-/// Like [`make_with`] for an Atari id `atari/GAME`, returning the concrete [`Atari`] (for its
-/// raw screen, [`Atari::screen_rgb`]); any other id is an [`EnvError::UnknownEnv`].
-pub fn make_atari(
-    env_id: &str,
-    options: &EnvOptions,
-    atari: &AtariOptions,
-) -> Result<Atari, EnvError> {
-    let Some(game) = env_id.strip_prefix("atari/") else {
+/// Like [`make`] for an Atari id `atari/GAME`, returning the concrete [`Atari`] (for its raw
+/// screen, [`Atari::screen_rgb`]); any other id is an [`EnvError::UnknownEnv`].
+pub fn make_atari(env_id: &str, options: &EnvOptions) -> Result<Atari, EnvError> {
+    let Some(game) = atari_game(env_id) else {
         return Err(EnvError::UnknownEnv {
             id: env_id.to_string(),
             valid: crate::atari::env_ids().collect(),
@@ -112,17 +143,28 @@ pub fn make_atari(
             option: "difficulty_ramping",
         });
     }
-    let config = AtariConfig::resolve(
-        options.sticky_action_prob,
-        options.minimal_action_set,
-        atari,
-    )?;
+    let config = AtariConfig::resolve(options)?;
     Atari::new(game, config)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn evaluation_options_score_whole_unclipped_atari_games_and_change_nothing_elsewhere() {
+        let options = EnvOptions {
+            sticky_action_prob: Some(0.25),
+            ..EnvOptions::default()
+        };
+        let atari = options.for_evaluation("atari/pong");
+        assert_eq!(atari.atari.episodic_life, Some(false));
+        assert_eq!(atari.atari.clip_rewards, Some(false));
+        assert_eq!(atari.sticky_action_prob, Some(0.25));
+        assert_eq!(options.for_evaluation("minatar/breakout"), options);
+        assert_eq!(atari_game("atari/pong"), Some("pong"));
+        assert_eq!(atari_game("minatar/breakout"), None);
+    }
 
     #[test]
     fn the_family_is_the_part_before_the_first_slash() {

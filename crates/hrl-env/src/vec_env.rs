@@ -6,9 +6,7 @@
 use rayon::prelude::*;
 
 use crate::state::{Put, Take, expect_end, expect_same, fnv1a_64, put_episode, take_episode};
-use crate::{
-    AtariOptions, Env, EnvError, EnvOptions, EnvSpec, EpisodeStats, ObsDtype, ObsElement, make_with,
-};
+use crate::{Env, EnvError, EnvOptions, EnvSpec, EpisodeStats, ObsDtype, ObsElement, make};
 
 /// The first bytes of a saved [`VecEnv`] state.
 pub(crate) const STATE_MAGIC: &[u8; 8] = b"HRLVENV\0";
@@ -76,11 +74,6 @@ pub struct VecEnv<T: ObsElement> {
 impl<T: ObsElement> VecEnv<T> {
     /// Makes the copies, seeds them and resets them, so `observations()` is ready.
     pub fn new(config: &VecEnvConfig) -> Result<Self, EnvError> {
-        Self::new_with(config, &AtariOptions::default())
-    }
-
-    /// Like [`VecEnv::new`], with Atari's options for every copy (see [`make_with`]).
-    pub fn new_with(config: &VecEnvConfig, atari: &AtariOptions) -> Result<Self, EnvError> {
         if config.num_envs == 0 {
             return Err(EnvError::NoEnvs);
         }
@@ -97,7 +90,7 @@ impl<T: ObsElement> VecEnv<T> {
             None
         };
         // Making an Atari copy loads its ROM (a tenth of a second): spread that over the pool.
-        let make_one = |_| make_with(&config.env_id, &config.options, atari);
+        let make_one = |_| make(&config.env_id, &config.options);
         let envs = match &pool {
             None => (0..n).map(make_one).collect::<Result<Vec<_>, _>>()?,
             Some(pool) => pool.install(|| {
@@ -258,6 +251,19 @@ impl<T: ObsElement> VecEnv<T> {
         &self.final_observations
     }
 
+    /// Copy `i`'s observation after the last step: its final observation where the step ended
+    /// an episode (`observations()` already holds the next episode's first), else its current
+    /// one. The next state of a transition is this, never `observations()` alone.
+    pub fn next_observation(&self, i: usize) -> &[T] {
+        let len = self.spec().observation_len();
+        let rows = if self.terminated[i] || self.truncated[i] {
+            &self.final_observations
+        } else {
+            &self.observations
+        };
+        &rows[i * len..(i + 1) * len]
+    }
+
     /// Rewards of the last step, `[N]`.
     pub fn rewards(&self) -> &[f32] {
         &self.rewards
@@ -290,7 +296,7 @@ impl<T: ObsElement> VecEnv<T> {
 
     /// Saves the complete state of every copy and of the last step's results, for resuming a
     /// run exactly: [`VecEnv::restore_state`] on a `VecEnv` built from the same
-    /// [`VecEnvConfig`] (and [`AtariOptions`]) makes its `observations()`, `episode(i)`,
+    /// [`VecEnvConfig`] makes its `observations()`, `episode(i)`,
     /// `lives`, last-step results and every later step for the same actions byte-identical to
     /// this one's. The seed and the thread count need not match: neither changes results.
     ///
@@ -356,7 +362,7 @@ impl<T: ObsElement> VecEnv<T> {
     }
 
     /// Restores a state written by [`VecEnv::save_state`] into this `VecEnv`, which must be
-    /// built from the same [`VecEnvConfig`] (and [`AtariOptions`]) as the one that saved it,
+    /// built from the same [`VecEnvConfig`] as the one that saved it,
     /// with the same observation element type; its seed and thread count do not matter.
     ///
     /// Errors, each naming the problem: [`EnvError::StateMagic`] for bytes that are not a

@@ -4,11 +4,19 @@
 use hrl_env::atari::MULTIPLAYER_ONLY;
 use hrl_env::{
     AtariOptions, Env, EnvError, EnvOptions, RandomState, VecEnv, VecEnvConfig, env_ids, make,
-    make_atari, make_with,
+    make_atari,
 };
 
+/// Options that set only Atari's `options`.
+fn with_atari(atari: AtariOptions) -> EnvOptions {
+    EnvOptions {
+        atari,
+        ..EnvOptions::default()
+    }
+}
+
 fn atari(options: AtariOptions) -> Box<dyn Env> {
-    make_with("atari/breakout", &EnvOptions::default(), &options).unwrap()
+    make("atari/breakout", &with_atari(options)).unwrap()
 }
 
 #[test]
@@ -39,6 +47,23 @@ fn every_ale_game_has_an_id_and_breakout_has_the_standard_shape() {
         ..AtariOptions::default()
     });
     assert_eq!(small.spec().observation_shape, [2, 42, 42]);
+    assert_eq!(
+        (small.spec().frames_per_step, small.spec().frame_stack),
+        (4, 2)
+    );
+    let skip3 = atari(AtariOptions {
+        frame_skip: Some(3),
+        ..AtariOptions::default()
+    });
+    assert_eq!(
+        (skip3.spec().frames_per_step, skip3.spec().frame_stack),
+        (3, 4)
+    );
+    let minatar = make("minatar/breakout", &EnvOptions::default()).unwrap();
+    assert_eq!(
+        (minatar.spec().frames_per_step, minatar.spec().frame_stack),
+        (1, 1)
+    );
 }
 
 #[test]
@@ -69,9 +94,7 @@ fn options_are_checked() {
         ..AtariOptions::default()
     };
     assert_eq!(
-        make_with("cartpole", &EnvOptions::default(), &noops)
-            .err()
-            .unwrap(),
+        make("cartpole", &with_atari(noops)).err().unwrap(),
         EnvError::UnsupportedOption {
             env_id: "cartpole".into(),
             option: "noop_max"
@@ -81,9 +104,7 @@ fn options_are_checked() {
         frame_skip: Some(0),
         ..AtariOptions::default()
     };
-    let err = make_with("atari/pong", &EnvOptions::default(), &skip)
-        .err()
-        .unwrap();
+    let err = make("atari/pong", &with_atari(skip)).err().unwrap();
     assert!(
         matches!(
             err,
@@ -194,14 +215,13 @@ fn a_lost_life_ends_the_learning_episode_but_not_the_game() {
 
 #[test]
 fn the_frame_cap_truncates_the_game() {
-    let mut env = make_with(
+    let mut env = make(
         "atari/pong",
-        &EnvOptions::default(),
-        &AtariOptions {
+        &with_atari(AtariOptions {
             max_episode_frames: Some(400),
             noop_max: Some(0),
             ..AtariOptions::default()
-        },
+        }),
     )
     .unwrap();
     env.reset(Some(0));
@@ -251,32 +271,21 @@ fn vectorised_atari_reports_whole_games_once() {
 
 #[test]
 fn make_atari_gives_the_raw_rgb_screen_and_rejects_other_ids() {
-    let mut env = make_atari(
-        "atari/breakout",
-        &EnvOptions::default(),
-        &AtariOptions::default(),
-    )
-    .unwrap();
+    let mut env = make_atari("atari/breakout", &EnvOptions::default()).unwrap();
     env.reset(Some(0));
     let mut rgb = vec![0u8; 210 * 160 * 3];
     env.screen_rgb(&mut rgb).unwrap();
     assert!(rgb.iter().any(|&v| v != 0), "a blank screen");
     assert!(env.screen_rgb(&mut rgb[1..]).is_err());
-    let err = make_atari(
-        "minatar/breakout",
-        &EnvOptions::default(),
-        &AtariOptions::default(),
-    )
-    .err()
-    .unwrap();
+    let err = make_atari("minatar/breakout", &EnvOptions::default())
+        .err()
+        .unwrap();
     assert!(matches!(err, EnvError::UnknownEnv { .. }), "{err}");
     let ramping = EnvOptions {
         difficulty_ramping: Some(true),
         ..EnvOptions::default()
     };
-    let err = make_atari("atari/breakout", &ramping, &AtariOptions::default())
-        .err()
-        .unwrap();
+    let err = make_atari("atari/breakout", &ramping).err().unwrap();
     assert!(
         matches!(
             err,

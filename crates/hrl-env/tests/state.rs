@@ -96,12 +96,11 @@ fn play<T: ObsElement>(
 fn check_resume<T: ObsElement>(
     config: &VecEnvConfig,
     resume_config: &VecEnvConfig,
-    atari: &AtariOptions,
     before: usize,
     after: usize,
 ) {
     let id = &config.env_id;
-    let mut original = VecEnv::<T>::new_with(config, atari).unwrap();
+    let mut original = VecEnv::<T>::new(config).unwrap();
     let mut rng = RandomState::new(11);
     let (_, ended) = play(&mut original, &mut rng, before);
     assert!(ended > 0, "{id}: no episode ended before saving");
@@ -110,7 +109,7 @@ fn check_resume<T: ObsElement>(
     let (expected, ended) = play(&mut original, &mut rng, after);
     assert!(ended > 0, "{id}: no episode ended after saving");
 
-    let mut resumed = VecEnv::<T>::new_with(resume_config, atari).unwrap();
+    let mut resumed = VecEnv::<T>::new(resume_config).unwrap();
     assert!(
         snapshot(&resumed) != expected[0],
         "{id}: a fresh VecEnv already looks like the saved one"
@@ -140,7 +139,7 @@ fn minatar_resumes_exactly_with_sticky_actions_and_ramping() {
         ("space_invaders", 300, 300),
     ] {
         let config = config(&format!("minatar/{game}"), minatar_options(), 16);
-        check_resume::<u8>(&config, &config, &AtariOptions::default(), before, after);
+        check_resume::<u8>(&config, &config, before, after);
     }
 }
 
@@ -154,13 +153,13 @@ fn seed_and_threads_of_the_restoring_env_do_not_matter() {
         num_threads: 1,
         ..saving.clone()
     };
-    check_resume::<f32>(&saving, &restoring, &AtariOptions::default(), 400, 300);
+    check_resume::<f32>(&saving, &restoring, 400, 300);
 }
 
 #[test]
 fn cartpole_resumes_exactly() {
     let config = config("cartpole", EnvOptions::default(), 4);
-    check_resume::<f32>(&config, &config, &AtariOptions::default(), 200, 200);
+    check_resume::<f32>(&config, &config, 200, 200);
 }
 
 #[test]
@@ -172,7 +171,7 @@ fn atari_resumes_exactly_with_and_without_sticky_actions() {
                 ..EnvOptions::default()
             };
             let config = config(&format!("atari/{game}"), options, 4);
-            check_resume::<u8>(&config, &config, &AtariOptions::default(), 300, 300);
+            check_resume::<u8>(&config, &config, 300, 300);
         }
     }
 }
@@ -182,14 +181,14 @@ fn atari_resumes_exactly_with_and_without_sticky_actions() {
 fn atari_resumes_exactly_across_truncations() {
     let options = EnvOptions {
         sticky_action_prob: Some(0.25),
+        atari: AtariOptions {
+            max_episode_frames: Some(1_000),
+            ..AtariOptions::default()
+        },
         ..EnvOptions::default()
     };
     let config = config("atari/pong", options, 3);
-    let atari = AtariOptions {
-        max_episode_frames: Some(1_000),
-        ..AtariOptions::default()
-    };
-    check_resume::<u8>(&config, &config, &atari, 300, 300);
+    check_resume::<u8>(&config, &config, 300, 300);
 }
 
 /// A state from `config` after some steps.
@@ -398,11 +397,14 @@ fn atari_states_are_checked_against_the_options() {
         restore_err::<u8>(&pong, &bytes),
         EnvError::StateMismatch { what: "env id", .. }
     ));
-    let skip = AtariOptions {
-        frame_skip: Some(3),
-        ..AtariOptions::default()
+    let skip = EnvOptions {
+        atari: AtariOptions {
+            frame_skip: Some(3),
+            ..AtariOptions::default()
+        },
+        ..EnvOptions::default()
     };
-    let mut other = VecEnv::<u8>::new_with(&breakout, &skip).unwrap();
+    let mut other = VecEnv::<u8>::new(&config("atari/breakout", skip, 2)).unwrap();
     assert_eq!(
         other.restore_state(&bytes).unwrap_err(),
         EnvError::StateCopy {

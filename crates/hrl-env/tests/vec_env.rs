@@ -148,3 +148,35 @@ fn bad_batches_are_errors() {
     assert!(VecEnv::<f32>::new(&config("minatar/freeway", 0, 1)).is_err());
     assert!(VecEnv::<u8>::new(&config("cartpole", 1, 1)).is_err());
 }
+
+/// A transition's next state: the final observation where the step ended an episode (the
+/// current one then already belongs to the next episode), else the current observation.
+#[test]
+fn the_next_observation_is_the_final_one_where_an_episode_ended() {
+    let mut env = VecEnv::<f32>::new(&config("minatar/breakout", 4, 1)).unwrap();
+    let len = env.spec().observation_len();
+    let mut rng = RandomState::new(2);
+    let (mut ended, mut continued) = (0, 0);
+    for _ in 0..3_000 {
+        let actions: Vec<usize> = (0..4).map(|_| rng.randint(3) as usize).collect();
+        env.step(&actions).unwrap();
+        for i in 0..4 {
+            let done = env.terminated()[i] || env.truncated()[i];
+            let expected = if done {
+                ended += 1;
+                &env.final_observations()[i * len..(i + 1) * len]
+            } else {
+                continued += 1;
+                &env.observations()[i * len..(i + 1) * len]
+            };
+            assert_eq!(env.next_observation(i), expected);
+            if done {
+                assert_ne!(
+                    env.next_observation(i),
+                    &env.observations()[i * len..(i + 1) * len]
+                );
+            }
+        }
+    }
+    assert!(ended > 10 && continued > 1000, "{ended} episode ends");
+}

@@ -116,7 +116,9 @@ pub fn evaluate_run(dir: &Path, options: &EvalOptions) -> Result<EvalReport, Eva
         });
     }
     let device = train::device(&config)?;
-    let network = train::network(&config)?;
+    let epsilon = options.epsilon.unwrap_or(config.eval.epsilon);
+    let mut envs = eval_envs(&config, options.episodes, options.seed)?;
+    let network = config.network_config(envs.spec());
     let model_path = checkpoint.join(MODEL_FILE);
     let policy = match network.head {
         Head::Q { .. } => Policy::Greedy(checkpoint::load_module(
@@ -132,8 +134,6 @@ pub fn evaluate_run(dir: &Path, options: &EvalOptions) -> Result<EvalReport, Eva
             &model_path,
         )?),
     };
-    let epsilon = options.epsilon.unwrap_or(config.eval.epsilon);
-    let mut envs = eval_envs(&config, options.episodes, options.seed)?;
     let mut recorder = match &options.record {
         Some(_) => Some(Recorder::new(&config.env, &envs.spec().observation_shape)?),
         None => None,

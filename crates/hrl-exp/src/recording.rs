@@ -66,7 +66,7 @@ impl Recorder {
         };
         let (style, scale) = if env.starts_with("minatar/") {
             (Style::Channels, 20)
-        } else if env.starts_with("atari/") {
+        } else if hrl_env::atari_game(env).is_some() {
             (Style::Grayscale, 3)
         } else {
             return Err(no_screen());

@@ -4,7 +4,7 @@
 //! The convolution itself is an im2col product on channels-last images: the input's patches are
 //! gathered once per layer into a `[batch * pixels, k * k * c_in]` matrix (shared by both
 //! branches of a Hadamard layer) and multiplied by each branch's `[k * k * c_in, c_out]` weights
-//! in one matrix product. The gather copies whole runs of pixels (see [`PatchGeometry`]), the
+//! in one matrix product. The gather copies whole runs of pixels (see `PatchGeometry`), the
 //! branch works on the resulting channels-last rows, where the channel LayerNorm needs no
 //! transposition, and those rows are the next layer's channels-last input as they are. On burn's
 //! CPU backend this is several times faster than its direct convolution for the few-channel

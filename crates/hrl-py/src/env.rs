@@ -82,12 +82,12 @@ impl Env {
         options: Option<&Bound<'_, PyDict>>,
     ) -> Result<Self, Error> {
         let env_id = options::env_id(env_id)?;
-        let (shared, atari) = options::parse(options)?;
+        let options = options::parse(options)?;
         let env = py.detach(|| {
-            if env_id.starts_with("atari/") {
-                hrl_env::make_atari(&env_id, &shared, &atari).map(|a| Single::Atari(Box::new(a)))
+            if hrl_env::atari_game(&env_id).is_some() {
+                hrl_env::make_atari(&env_id, &options).map(|a| Single::Atari(Box::new(a)))
             } else {
-                hrl_env::make_with(&env_id, &shared, &atari).map(Single::Other)
+                hrl_env::make(&env_id, &options).map(Single::Other)
             }
         })?;
         let spec = env.env().spec().clone();

@@ -3,14 +3,15 @@
 
 use std::path::PathBuf;
 
-use hrl_env::{AtariOptions, EnvOptions};
+use hrl_env::EnvOptions;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict};
 
 use crate::error::Error;
 
 /// Every option keyword, in the order the error for an unknown one lists them: the shared
-/// [`EnvOptions`], then the Atari-only [`AtariOptions`].
+/// fields of [`EnvOptions`], then its Atari-only ones (flat in Python, `EnvOptions::atari` in
+/// Rust).
 pub const NAMES: [&str; 13] = [
     "sticky_action_prob",
     "difficulty_ramping",
@@ -29,9 +30,8 @@ pub const NAMES: [&str; 13] = [
 
 /// Reads the options from keyword arguments; `None` as a value keeps that option's default.
 /// Whether the environment has each option is checked when it is made.
-pub fn parse(options: Option<&Bound<'_, PyDict>>) -> Result<(EnvOptions, AtariOptions), Error> {
-    let mut shared = EnvOptions::default();
-    let mut atari = AtariOptions::default();
+pub fn parse(options: Option<&Bound<'_, PyDict>>) -> Result<EnvOptions, Error> {
+    let mut parsed = EnvOptions::default();
     for (key, value) in options.into_iter().flat_map(|dict| dict.iter()) {
         let name: String = key.extract().map_err(|_| Error::Argument {
             what: "an option's name".into(),
@@ -46,23 +46,23 @@ pub fn parse(options: Option<&Bound<'_, PyDict>>) -> Result<(EnvOptions, AtariOp
         }
         let what = format!("option `{name}`");
         match name.as_str() {
-            "sticky_action_prob" => shared.sticky_action_prob = Some(float(&what, &value)?),
-            "difficulty_ramping" => shared.difficulty_ramping = Some(boolean(&what, &value)?),
-            "minimal_action_set" => shared.minimal_action_set = Some(boolean(&what, &value)?),
-            "noop_max" => atari.noop_max = Some(u32_arg(&what, &value)?),
-            "frame_skip" => atari.frame_skip = Some(u32_arg(&what, &value)?),
-            "max_pool" => atari.max_pool = Some(boolean(&what, &value)?),
-            "screen_size" => atari.screen_size = Some(usize_arg(&what, &value)?),
-            "frame_stack" => atari.frame_stack = Some(usize_arg(&what, &value)?),
-            "episodic_life" => atari.episodic_life = Some(boolean(&what, &value)?),
-            "fire_reset" => atari.fire_reset = Some(boolean(&what, &value)?),
-            "clip_rewards" => atari.clip_rewards = Some(boolean(&what, &value)?),
-            "max_episode_frames" => atari.max_episode_frames = Some(u32_arg(&what, &value)?),
-            "rom_dir" => atari.rom_dir = Some(path(&what, &value)?),
+            "sticky_action_prob" => parsed.sticky_action_prob = Some(float(&what, &value)?),
+            "difficulty_ramping" => parsed.difficulty_ramping = Some(boolean(&what, &value)?),
+            "minimal_action_set" => parsed.minimal_action_set = Some(boolean(&what, &value)?),
+            "noop_max" => parsed.atari.noop_max = Some(u32_arg(&what, &value)?),
+            "frame_skip" => parsed.atari.frame_skip = Some(u32_arg(&what, &value)?),
+            "max_pool" => parsed.atari.max_pool = Some(boolean(&what, &value)?),
+            "screen_size" => parsed.atari.screen_size = Some(usize_arg(&what, &value)?),
+            "frame_stack" => parsed.atari.frame_stack = Some(usize_arg(&what, &value)?),
+            "episodic_life" => parsed.atari.episodic_life = Some(boolean(&what, &value)?),
+            "fire_reset" => parsed.atari.fire_reset = Some(boolean(&what, &value)?),
+            "clip_rewards" => parsed.atari.clip_rewards = Some(boolean(&what, &value)?),
+            "max_episode_frames" => parsed.atari.max_episode_frames = Some(u32_arg(&what, &value)?),
+            "rom_dir" => parsed.atari.rom_dir = Some(path(&what, &value)?),
             _ => return Err(Error::UnknownOption { name }),
         }
     }
-    Ok((shared, atari))
+    Ok(parsed)
 }
 
 /// An environment id.

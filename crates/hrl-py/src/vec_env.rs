@@ -193,20 +193,19 @@ impl VecEnv {
                 got: "0".into(),
             });
         }
-        let (shared, atari) = options::parse(options)?;
         let config = VecEnvConfig {
             env_id,
-            options: shared,
+            options: options::parse(options)?,
             num_envs,
             seed,
             num_threads,
         };
         // Bytes where the environment observes bytes (MinAtar, Atari), else floats (CartPole,
         // which refuses to write bytes). Made without the GIL: an Atari copy loads its ROM.
-        let batch = match py.detach(|| hrl_env::VecEnv::<u8>::new_with(&config, &atari)) {
+        let batch = match py.detach(|| hrl_env::VecEnv::<u8>::new(&config)) {
             Ok(env) => Batch::U8(Typed::new(py, env)?),
             Err(hrl_env::EnvError::NotU8(_)) => {
-                let env = py.detach(|| hrl_env::VecEnv::<f32>::new_with(&config, &atari))?;
+                let env = py.detach(|| hrl_env::VecEnv::<f32>::new(&config))?;
                 Batch::F32(Typed::new(py, env)?)
             }
             Err(e) => return Err(e.into()),

@@ -101,7 +101,7 @@ pub const ATARI_57: [AtariReference; 57] = [
 
 /// The reference scores of env id `atari/GAME`, if the game is one of the 57.
 pub fn atari_reference(env_id: &str) -> Option<&'static AtariReference> {
-    let game = env_id.strip_prefix("atari/")?;
+    let game = hrl_env::atari_game(env_id)?;
     ATARI_57.iter().find(|r| r.game == game)
 }
 

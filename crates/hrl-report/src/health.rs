@@ -97,7 +97,7 @@ impl HealthMetric {
         }
     }
 
-    /// Its position in [`DiagnosticsPoint::values`].
+    /// Its position in `DiagnosticsPoint::values`.
     pub fn index(&self) -> usize {
         *self as usize
     }

@@ -14,7 +14,7 @@
 //! scores per game ([`normalise`], with [`atari_scores`], [`minatar_scores`] and the measured
 //! random scores of [`baselines`]), and computes the aggregates of each suite x algorithm x representation
 //! ([`aggregates`]) and the final representation health of each with intervals ([`health`]). Runs that are not complete (no `summary.json`, a lock or a failure marker)
-//! are listed with their progress and never enter an aggregate. [`write`] puts
+//! are listed with their progress and never enter an aggregate. [`fn@write`] puts
 //! `aggregates.csv`, `scores.csv`, `improvement.csv`, `health.csv`, `baselines.json`, `report.md` and the
 //! figures (PNG and SVG) in the output folder, each file written atomically.
 

@@ -47,7 +47,7 @@ pub enum Normalisation {
 impl Normalisation {
     /// The normalisation of `env` given `baselines` (see the module doc).
     pub fn for_env(env: &str, baselines: &Baselines) -> Normalisation {
-        if env.starts_with("atari/") {
+        if hrl_env::atari_game(env).is_some() {
             return match atari_reference(env) {
                 Some(r) => Normalisation::Human {
                     random: r.random,

@@ -168,16 +168,6 @@ pub fn available_memory_bytes() -> Option<u64> {
     kib.checked_mul(1024)
 }
 
-/// Frames stacked along an environment's first observation axis: Atari's `frame_stack`, 1 for
-/// every other environment.
-pub fn frame_stack_of(spec: &EnvSpec) -> usize {
-    if spec.id.starts_with("atari/") {
-        spec.observation_shape.first().copied().unwrap_or(1)
-    } else {
-        1
-    }
-}
-
 fn replay_error(message: String) -> AgentError {
     AgentError::Replay { message }
 }
@@ -225,7 +215,7 @@ impl ReplayBuffer {
     /// Bytes the buffer of [`ReplayBuffer::for_env`] allocates up front, `None` if the count
     /// overflows.
     pub fn bytes_for_env(spec: &EnvSpec, capacity: usize, num_envs: usize) -> Option<u64> {
-        let frame_stack = frame_stack_of(spec).max(1) as u64;
+        let frame_stack = spec.frame_stack.max(1) as u64;
         let num_envs = num_envs.max(1) as u64;
         let slots = capacity as u64 / num_envs;
         let frame_len = spec.observation_len() as u64 / frame_stack;
@@ -244,7 +234,7 @@ impl ReplayBuffer {
     }
 
     /// A buffer for `spec`'s observations, stored in its native element type, stacked as
-    /// [`frame_stack_of`] says.
+    /// its spec says ([`EnvSpec::frame_stack`]).
     pub fn for_env(
         spec: &EnvSpec,
         capacity: usize,
@@ -254,7 +244,7 @@ impl ReplayBuffer {
             capacity,
             num_envs,
             spec.observation_len(),
-            frame_stack_of(spec),
+            spec.frame_stack,
             spec.observation_dtype,
         )
     }

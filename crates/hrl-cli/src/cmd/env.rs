@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use hrl_env::EnvOptions;
 use hrl_env::Game;
 use hrl_env::atari::trace::{parse_actions, write_preprocessed_trace, write_raw_trace};
 use hrl_env::atari::{AtariConfig, AtariOptions};
@@ -87,7 +88,7 @@ struct TraceArgs {
 pub fn run(args: EnvArgs) -> anyhow::Result<()> {
     match args.command {
         EnvCommand::Trace(args) => {
-            if let Some(game) = args.env.strip_prefix("atari/") {
+            if let Some(game) = hrl_env::atari_game(&args.env) {
                 let game = game.to_string();
                 atari_trace(&game, args)
             } else {
@@ -165,12 +166,16 @@ fn atari_trace(game: &str, args: TraceArgs) -> anyhow::Result<()> {
     } else {
         let seed = u32::try_from(args.seed)
             .with_context(|| format!("--seed {} must be in 0..=4294967295", args.seed))?;
-        let options = AtariOptions {
-            rom_dir: args.rom_dir.clone(),
-            noop_max: args.noop_max,
-            ..AtariOptions::default()
+        let options = EnvOptions {
+            sticky_action_prob: args.sticky,
+            atari: AtariOptions {
+                rom_dir: args.rom_dir.clone(),
+                noop_max: args.noop_max,
+                ..AtariOptions::default()
+            },
+            ..EnvOptions::default()
         };
-        let config = AtariConfig::resolve(args.sticky, None, &options)?;
+        let config = AtariConfig::resolve(&options)?;
         write_preprocessed_trace(game, config, seed, &actions, &mut out)
             .with_context(|| format!("tracing {} with actions from {path}", args.env))?;
     }

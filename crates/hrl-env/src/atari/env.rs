@@ -95,6 +95,8 @@ impl Atari {
             observation_shape: vec![config.frame_stack, size, size],
             observation_dtype: ObsDtype::U8,
             num_actions: actions.len(),
+            frames_per_step: config.frame_skip,
+            frame_stack: config.frame_stack,
         };
         Ok(Self {
             spec,

@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
-use crate::EnvError;
+use crate::{EnvError, EnvOptions};
 
-/// Atari-only options for [`crate::make_with`]; `None` keeps the default given with each.
+/// Atari-only options, [`crate::EnvOptions::atari`]; `None` keeps the default given with each.
+/// Setting any of them for another environment is an error.
 ///
 /// Two shared [`crate::EnvOptions`] fields apply to Atari too: `sticky_action_prob` is ALE's
 /// `repeat_action_probability`, drawn every emulator frame (default 0.0; 0.25 for Machado et
@@ -14,37 +15,84 @@ use crate::EnvError;
 /// Units: `noop_max` and `max_episode_frames` count emulator frames; everything an agent sees
 /// (rewards, `Step`, episode lengths) is per agent step of `frame_skip` frames.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct AtariOptions {
     /// On a real reset, a uniform number of NOOP frames in `1..=noop_max` follows ALE's own
     /// reset; 0 turns it off (default 30).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub noop_max: Option<u32>,
     /// Emulator frames per agent step, the action repeated and the rewards summed (default 4).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub frame_skip: Option<u32>,
     /// Observe the pixel-wise max of the step's last two frames instead of its last frame
     /// (default true).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub max_pool: Option<bool>,
     /// Side of the square grayscale observation, area-averaged from 210x160 (default 84).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub screen_size: Option<usize>,
     /// Frames stacked into one observation, oldest first (default 4).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub frame_stack: Option<usize>,
     /// DQN's episodic life: a lost life ends the learning episode (`terminated`) while the
     /// game goes on; the game is reset only when it is over (default true).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub episodic_life: Option<bool>,
     /// After every reset (also after a lost life under episodic life), press FIRE for one
     /// agent step, then take action 2 for one agent step, where the minimal action set has
     /// FIRE (default true).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub fire_reset: Option<bool>,
     /// `Step::reward` is the sign of the step's game reward (-1, 0 or 1) (default true).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub clip_rewards: Option<bool>,
     /// Emulator frames after which a game is cut (`truncated`); 0 means no cap
     /// (default 108,000).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub max_episode_frames: Option<u32>,
     /// Folder searched first for `GAME.bin` (then `$HRL_ROM_DIR` and the places
     /// `ale_sys::rom_search_dirs` lists).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub rom_dir: Option<PathBuf>,
 }
 
 impl AtariOptions {
+    /// Whether no option is set (every default kept).
+    pub fn is_empty(&self) -> bool {
+        self.set_names().is_empty()
+    }
+
     /// The names of the options that are set, for rejecting them on other environments.
     pub(crate) fn set_names(&self) -> Vec<&'static str> {
         [
@@ -114,20 +162,22 @@ impl Default for AtariConfig {
 }
 
 impl AtariConfig {
-    /// The defaults overridden by whatever `options` and the shared fields set.
-    pub fn resolve(
-        sticky_action_prob: Option<f64>,
-        minimal_action_set: Option<bool>,
-        options: &AtariOptions,
-    ) -> Result<Self, EnvError> {
+    /// The defaults overridden by whatever `options` (its shared fields and its Atari ones)
+    /// set.
+    pub fn resolve(env_options: &EnvOptions) -> Result<Self, EnvError> {
+        let options = &env_options.atari;
         let d = Self::default();
-        let sticky = sticky_action_prob.unwrap_or(f64::from(d.sticky_action_prob));
+        let sticky = env_options
+            .sticky_action_prob
+            .unwrap_or(f64::from(d.sticky_action_prob));
         if !(0.0..=1.0).contains(&sticky) {
             return Err(EnvError::StickyActionProb(sticky));
         }
         let config = Self {
             sticky_action_prob: sticky as f32,
-            minimal_action_set: minimal_action_set.unwrap_or(d.minimal_action_set),
+            minimal_action_set: env_options
+                .minimal_action_set
+                .unwrap_or(d.minimal_action_set),
             noop_max: options.noop_max.unwrap_or(d.noop_max),
             frame_skip: options.frame_skip.unwrap_or(d.frame_skip),
             max_pool: options.max_pool.unwrap_or(d.max_pool),

@@ -342,6 +342,8 @@ impl MinAtar {
                 observation_shape: vec![game.num_channels(), GRID_SIZE, GRID_SIZE],
                 observation_dtype: ObsDtype::U8,
                 num_actions: action_set.len(),
+                frames_per_step: 1,
+                frame_stack: 1,
             },
             game,
             config,

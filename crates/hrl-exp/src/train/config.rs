@@ -8,11 +8,12 @@
 
 use std::path::{Path, PathBuf};
 
+use hrl_agents::agent::fit_network;
 use hrl_agents::algo::{AgentConfig, Algo};
 use hrl_agents::dqn::DqnConfig;
 use hrl_agents::ppo::PpoConfig;
 use hrl_agents::pqn::PqnConfig;
-use hrl_env::{AtariOptions, EnvOptions, env_family};
+use hrl_env::{EnvError, EnvOptions, EnvSpec, VecEnv, VecEnvConfig, env_family};
 use hrl_nn::diag::DiagConfig;
 use hrl_nn::init::Init;
 use hrl_nn::network::{Head, NetworkConfig};
@@ -153,53 +154,6 @@ pub struct NetworkSection {
     pub hidden: Option<Vec<usize>>,
 }
 
-/// Environment options; absent keys keep the environment's defaults (see
-/// [`hrl_env::EnvOptions`] and [`hrl_env::AtariOptions`] for each one's meaning and units).
-/// Setting an option the environment does not have is an error.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EnvOptionsSection {
-    /// Sticky-action probability (MinAtar per step, Atari per emulator frame).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sticky_action_prob: Option<f64>,
-    /// MinAtar's difficulty ramping.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub difficulty_ramping: Option<bool>,
-    /// The game's minimal action set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub minimal_action_set: Option<bool>,
-    /// Atari: at most this many NOOP frames after a reset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub noop_max: Option<u32>,
-    /// Atari: emulator frames per agent step.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frame_skip: Option<u32>,
-    /// Atari: max-pool the last two frames of a step.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_pool: Option<bool>,
-    /// Atari: side of the square grayscale observation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub screen_size: Option<usize>,
-    /// Atari: frames stacked into one observation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frame_stack: Option<usize>,
-    /// Atari: a lost life ends the learning episode.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub episodic_life: Option<bool>,
-    /// Atari: press FIRE after a reset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fire_reset: Option<bool>,
-    /// Atari: rewards are clipped to their sign.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub clip_rewards: Option<bool>,
-    /// Atari: emulator frames after which a game is cut.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_episode_frames: Option<u32>,
-    /// Atari: folder searched first for ROMs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rom_dir: Option<PathBuf>,
-}
-
 /// Greedy evaluation during training (as purejaxql's test episodes).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -276,8 +230,10 @@ pub struct TrainConfig {
     pub num_threads: usize,
     /// The network.
     pub network: NetworkSection,
-    /// Environment options.
-    pub env_options: EnvOptionsSection,
+    /// Environment options (`[env_options]`, Atari's under `[env_options.atari]`); absent
+    /// keys keep the environment's defaults, and an option the environment does not have is
+    /// an error.
+    pub env_options: EnvOptions,
     /// Logging.
     pub log: LogSection,
     /// Evaluation during training.
@@ -299,7 +255,7 @@ struct TrainConfigLayout {
     device: String,
     num_threads: usize,
     network: NetworkSection,
-    env_options: EnvOptionsSection,
+    env_options: EnvOptions,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pqn: Option<PqnConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -619,7 +575,7 @@ impl TrainConfig {
         if !(0.0..=1.0).contains(&self.eval.epsilon) {
             return Err(value("eval.epsilon", "must be in [0, 1]".into()));
         }
-        let spec = hrl_env::make_with(&self.env, &self.env_options(), &self.atari_options())
+        let spec = hrl_env::make(&self.env, &self.env_options)
             .map_err(|e| value("env", e.to_string()))?
             .spec()
             .clone();
@@ -673,7 +629,7 @@ impl TrainConfig {
                 "probe_size and diag_points must be positive".into(),
             ));
         }
-        let network = self.network_config(&spec.observation_shape, spec.num_actions);
+        let network = self.network_config(&spec);
         network
             .num_params()
             .map_err(|e| value("network", e.to_string()))?;
@@ -683,51 +639,15 @@ impl TrainConfig {
         Ok(())
     }
 
-    /// The environment options.
-    pub fn env_options(&self) -> EnvOptions {
-        EnvOptions {
-            sticky_action_prob: self.env_options.sticky_action_prob,
-            difficulty_ramping: self.env_options.difficulty_ramping,
-            minimal_action_set: self.env_options.minimal_action_set,
-        }
-    }
-
-    /// Atari's options.
-    pub fn atari_options(&self) -> AtariOptions {
-        let e = &self.env_options;
-        AtariOptions {
-            noop_max: e.noop_max,
-            frame_skip: e.frame_skip,
-            max_pool: e.max_pool,
-            screen_size: e.screen_size,
-            frame_stack: e.frame_stack,
-            episodic_life: e.episodic_life,
-            fire_reset: e.fire_reset,
-            clip_rewards: e.clip_rewards,
-            max_episode_frames: e.max_episode_frames,
-            rom_dir: e.rom_dir.clone(),
-        }
-    }
-
     /// The algorithm.
     pub fn algo(&self) -> Algo {
         self.agent.algo()
     }
 
-    /// Emulator frames per agent step: Atari's frame skip, 1 elsewhere.
-    pub fn frames_per_step(&self) -> u64 {
-        if self.env.starts_with("atari/") {
-            u64::from(self.env_options.frame_skip.unwrap_or(4))
-        } else {
-            1
-        }
-    }
-
-    /// The network for observations of `obs_shape` and `num_actions` actions.
-    pub fn network_config(&self, obs_shape: &[usize], num_actions: usize) -> NetworkConfig {
+    /// The network, fitted to environments of `spec`.
+    pub fn network_config(&self, spec: &EnvSpec) -> NetworkConfig {
         let n = &self.network;
         let mut torso = TorsoConfig::new(n.torso, self.repr);
-        torso.obs_shape = obs_shape.to_vec();
         torso.placement = n.hr_placement;
         torso.layer_norm_all = n.layer_norm_all;
         torso.init = n.init;
@@ -735,11 +655,26 @@ impl TrainConfig {
         if let Some(hidden) = &n.hidden {
             torso.hidden = hidden.clone();
         }
-        NetworkConfig {
-            torso,
-            head: n.head,
-            num_actions,
-        }
+        fit_network(
+            NetworkConfig {
+                torso,
+                head: n.head,
+                num_actions: 0,
+            },
+            spec,
+        )
+    }
+
+    /// The environments the run trains in: its agent's `num_envs` copies, seeded with the run
+    /// seed.
+    pub fn train_envs(&self) -> Result<VecEnv<f32>, EnvError> {
+        VecEnv::new(&VecEnvConfig {
+            env_id: self.env.clone(),
+            options: self.env_options.clone(),
+            num_envs: self.agent.num_envs(),
+            seed: self.seed,
+            num_threads: self.num_threads,
+        })
     }
 
     /// A stable, readable run name; see [`run_name`].
@@ -850,6 +785,42 @@ mod tests {
             TrainConfig::from_text_with(&config.to_toml(), "round trip", &Overrides::default())
                 .unwrap();
         assert_eq!(again, config);
+    }
+
+    #[test]
+    fn atari_options_are_a_nested_table_that_round_trips() {
+        let config = resolve(Overrides {
+            env: Some("atari/pong".into()),
+            set: vec!["env_options.atari.frame_skip=3".into()],
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(config.env_options.atari.frame_skip, Some(3));
+        let text = config.to_toml();
+        let atari = &text[text.find("[env_options.atari]").unwrap()..];
+        assert!(atari.contains("\nframe_skip = 3\n"), "{text}");
+        let again =
+            TrainConfig::from_text_with(&config.to_toml(), "round trip", &Overrides::default())
+                .unwrap();
+        assert_eq!(again, config);
+        let flat = resolve(Overrides {
+            env: Some("atari/pong".into()),
+            set: vec!["env_options.frame_skip=3".into()],
+            ..Overrides::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            flat.contains("unknown field `frame_skip`") && flat.contains("`atari`"),
+            "{flat}"
+        );
+        let elsewhere = resolve(Overrides {
+            set: vec!["env_options.atari.frame_skip=3".into()],
+            ..Overrides::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(elsewhere.contains("frame_skip"), "{elsewhere}");
     }
 
     #[test]

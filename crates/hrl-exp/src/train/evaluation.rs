@@ -23,19 +23,14 @@ pub fn eval_envs(
     episodes: usize,
     index: u64,
 ) -> Result<VecEnv<f32>, AgentError> {
-    let mut atari = config.atari_options();
-    if config.env.starts_with("atari/") {
-        atari.episodic_life = Some(false);
-        atari.clip_rewards = Some(false);
-    }
     let vec = VecEnvConfig {
         env_id: config.env.clone(),
-        options: config.env_options(),
+        options: config.env_options.for_evaluation(&config.env),
         num_envs: episodes,
         seed: eval_seed(config.seed, index),
         num_threads: config.num_threads,
     };
-    Ok(VecEnv::new_with(&vec, &atari)?)
+    Ok(VecEnv::new(&vec)?)
 }
 
 /// Seeds of evaluations are far from the training seeds of nearby runs.

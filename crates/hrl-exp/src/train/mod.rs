@@ -28,7 +28,7 @@ use std::time::Instant;
 use hrl_agents::{Agent, Report};
 use hrl_nn::probe::ReprDiagnostics;
 
-pub use build::{agent as build_agent, device, env_setup, network};
+pub use build::{agent as build_agent, device};
 pub use checkpoints::{TRAIN_STATE_FILE, TrainState};
 pub use games::{Game, GameTally};
 
@@ -428,7 +428,7 @@ impl Session<'_> {
     fn run(mut self, stop: &AtomicBool) -> Result<Outcome, TrainError> {
         let config = self.config;
         let total = self.agent.total_steps();
-        let frames_per_step = config.frames_per_step();
+        let frames_per_step = u64::from(self.agent.env_spec().frames_per_step);
         let progress = Progress::new(total, self.state.step);
         let start = Instant::now();
         let wall_before = self.state.wall_seconds;
@@ -576,7 +576,7 @@ impl Session<'_> {
             repr: config.repr.to_string(),
             seed: config.seed,
             steps,
-            frames: steps * config.frames_per_step(),
+            frames: steps * u64::from(self.agent.env_spec().frames_per_step),
             episodes: self.state.games,
             final_return: (!self.scores.is_empty()).then(|| recent_mean(&self.scores, tail)),
             eval_return,
