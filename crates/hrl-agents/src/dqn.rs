@@ -29,6 +29,7 @@ use crate::AgentError;
 use crate::agent::{self, Agent, Devices, Report};
 use crate::algo::Algo;
 use crate::checkpoint::{self, REPLAY_FILE, TARGET_FILE};
+use crate::checks;
 use crate::column::Column;
 use crate::optim::{AdamConfig, TorchRmsPropConfig, clip_global_norm};
 use crate::policy::Policy;
@@ -167,18 +168,14 @@ impl DqnConfig {
 
     /// Checks the values that would make the run impossible; errors name the key.
     pub fn validate(&self) -> Result<(), AgentError> {
-        for (key, value) in [
+        checks::positive_counts([
             ("num_envs", self.num_envs as u64),
             ("buffer_size", self.buffer_size as u64),
             ("batch_size", self.batch_size as u64),
             ("target_network_frequency", self.target_network_frequency),
             ("train_frequency", self.train_frequency),
             ("steps_per_report", self.steps_per_report),
-        ] {
-            if value == 0 {
-                return Err(AgentError::config(key, "must be positive"));
-            }
-        }
+        ])?;
         if self.buffer_size < self.num_envs {
             return Err(AgentError::config(
                 "buffer_size",
@@ -209,16 +206,12 @@ impl DqnConfig {
                 ),
             ));
         }
-        for (key, value) in [
+        checks::unit_interval([
             ("gamma", self.gamma),
             ("start_e", self.start_e),
             ("end_e", self.end_e),
             ("exploration_fraction", self.exploration_fraction),
-        ] {
-            if !(0.0..=1.0).contains(&value) {
-                return Err(AgentError::config(key, "must be in [0, 1]"));
-            }
-        }
+        ])?;
         if !(self.tau > 0.0 && self.tau <= 1.0) {
             return Err(AgentError::config("tau", "must be in (0, 1]"));
         }
@@ -230,17 +223,12 @@ impl DqnConfig {
                 return Err(AgentError::config(key, "must be in [0, 1)"));
             }
         }
-        for (key, value) in [
+        checks::positive_finite([
             ("learning_rate", self.learning_rate),
             ("adam_epsilon", self.adam_epsilon),
             ("rmsprop_epsilon", self.rmsprop_epsilon),
             ("max_grad_norm", self.max_grad_norm.unwrap_or(1.0)),
-        ] {
-            if !(value > 0.0 && value.is_finite()) {
-                return Err(AgentError::config(key, "must be positive and finite"));
-            }
-        }
-        Ok(())
+        ])
     }
 
     /// The configured optimiser.

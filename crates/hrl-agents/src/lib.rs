@@ -6,15 +6,18 @@
 //! ([`hrl_env::VecEnv`]) and a network fitted to them ([`agent::fit_network`]). Each algorithm
 //! reads top to bottom in its own file (`dqn`, `ppo`, `pqn`) and declares its own
 //! `metrics.csv` columns ([`Column`]); what they share is written once: the [`Agent`] trait and
-//! its setup ([`agent`]), acting and probing ([`policy`]), the on-policy rollout, host-tensor
-//! conversions, checkpoints ([`checkpoint`]) and the optimisers ([`optim`]).
+//! its setup ([`agent`]), acting and probing ([`policy`]), what PPO and PQN share with their one
+//! `Agent` implementation ([`on_policy`]), config checks, host-tensor conversions, checkpoints
+//! ([`checkpoint`]) and the optimisers ([`optim`]).
 
 pub mod agent;
 pub mod algo;
 pub mod checkpoint;
+mod checks;
 pub mod column;
 pub mod dqn;
 mod error;
+pub mod on_policy;
 pub mod optim;
 pub mod policy;
 pub mod ppo;

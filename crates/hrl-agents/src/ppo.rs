@@ -6,26 +6,23 @@
 //! loss and an entropy bonus, with gradients clipped to a global norm and Adam whose learning rate
 //! is annealed linearly to 0. The actor and critic heads share the torso.
 
-use std::borrow::Cow;
-use std::path::Path;
-
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Tensor};
-use hrl_env::{EnvSpec, FinishedEpisode, VecEnv};
+use hrl_env::{FinishedEpisode, VecEnv};
 use hrl_nn::network::{ActorCritic, NetworkConfig};
+use hrl_nn::torso::NetError;
 
 use crate::AgentError;
-use crate::agent::{self, Agent, Devices, Report};
+use crate::agent::Report;
 use crate::algo::Algo;
-use crate::checkpoint::{self, OnPolicyState};
+use crate::checks;
 use crate::column::Column;
+use crate::on_policy::{OnPolicy, OnPolicyAlgorithm};
 use crate::optim::{AdamConfig, clip_global_norm};
 use crate::policy::{Policy, sample_categorical};
 use crate::returns;
-use crate::rng::Rng;
-use crate::rollout::RolloutBuffer;
 use crate::tensor::{host_floats, int_rows_tensor, rows_tensor};
 
 /// PPO's hyperparameters; the defaults are cleanrl's `ppo_atari.py`.
@@ -102,47 +99,25 @@ impl PpoConfig {
 
     /// Checks the values that would make the run impossible; errors name the key.
     pub fn validate(&self) -> Result<(), AgentError> {
-        for (key, value) in [
-            ("num_envs", self.num_envs),
-            ("num_steps", self.num_steps),
-            ("num_minibatches", self.num_minibatches),
-            ("update_epochs", self.update_epochs),
-        ] {
-            if value == 0 {
-                return Err(AgentError::config(key, "must be positive"));
-            }
-        }
-        if !self.batch_size().is_multiple_of(self.num_minibatches) {
-            return Err(AgentError::config(
-                "num_minibatches",
-                format!("must divide num_envs * num_steps = {}", self.batch_size()),
-            ));
-        }
-        if self.num_updates() == 0 {
-            return Err(AgentError::config(
-                "total_timesteps",
-                format!(
-                    "must be at least num_envs * num_steps = {}",
-                    self.batch_size()
-                ),
-            ));
-        }
-        for (key, value) in [
+        checks::positive_counts([
+            ("num_envs", self.num_envs as u64),
+            ("num_steps", self.num_steps as u64),
+            ("num_minibatches", self.num_minibatches as u64),
+            ("update_epochs", self.update_epochs as u64),
+        ])?;
+        checks::rollout(
+            self.num_envs,
+            self.num_steps,
+            self.num_minibatches,
+            self.total_timesteps,
+        )?;
+        checks::positive_finite([
             ("learning_rate", self.learning_rate),
             ("adam_epsilon", self.adam_epsilon),
             ("max_grad_norm", self.max_grad_norm),
             ("clip_coef", self.clip_coef),
-        ] {
-            if !(value > 0.0 && value.is_finite()) {
-                return Err(AgentError::config(key, "must be positive and finite"));
-            }
-        }
-        for (key, value) in [("gamma", self.gamma), ("gae_lambda", self.gae_lambda)] {
-            if !(0.0..=1.0).contains(&value) {
-                return Err(AgentError::config(key, "must be in [0, 1]"));
-            }
-        }
-        Ok(())
+        ])?;
+        checks::unit_interval([("gamma", self.gamma), ("gae_lambda", self.gae_lambda)])
     }
 }
 
@@ -184,23 +159,69 @@ pub const ENTROPY: Column = Column::new(
     "mean entropy of the policy over the update's minibatches",
 );
 
-/// The PPO agent: its environments, actor-critic network, optimiser and rollout buffers.
-pub struct Ppo {
+/// PPO's part of its agent: the hyperparameters and the per-step log-probabilities and
+/// advantages of a rollout.
+pub struct PpoLearner {
     config: PpoConfig,
-    network: NetworkConfig,
-    envs: VecEnv<f32>,
-    model: ActorCritic,
-    optimizer: ModuleOptimizer,
-    /// Training runs on `devices.train`, acting and probing on `devices.plain`.
-    devices: Devices,
-    rng: Rng,
-    updates_done: u64,
-    obs_len: usize,
-    rollout: RolloutBuffer,
     /// `[T, N]` log-probabilities of the actions taken.
     log_probs: Vec<f32>,
     /// `[T, N]` GAE advantages.
     advantages: Vec<f32>,
+}
+
+/// The PPO agent: [`PpoLearner`] over the environments, actor-critic network, optimiser and
+/// rollout buffer every on-policy agent has ([`OnPolicy`]).
+pub type Ppo = OnPolicy<PpoLearner>;
+
+impl OnPolicyAlgorithm for PpoLearner {
+    type Model = ActorCritic;
+    const ALGO: Algo = Algo::Ppo;
+    const COLUMNS: &'static [Column] = &[POLICY_LOSS, VALUE_LOSS, ENTROPY];
+    const RNG_SALT: u64 = 0x5050_4f5f_5247;
+
+    fn init_model(network: &NetworkConfig, device: &Device) -> Result<ActorCritic, NetError> {
+        network.init_actor_critic(device)
+    }
+
+    fn optimizer(&self) -> ModuleOptimizer {
+        AdamConfig {
+            epsilon: self.config.adam_epsilon as f32,
+            ..AdamConfig::default()
+        }
+        .init()
+    }
+
+    fn num_envs(&self) -> usize {
+        self.config.num_envs
+    }
+
+    fn num_steps(&self) -> usize {
+        self.config.num_steps
+    }
+
+    fn num_updates(&self) -> u64 {
+        self.config.num_updates()
+    }
+
+    fn advance(agent: &mut Ppo) -> Result<Report, AgentError> {
+        let update = agent.update()?;
+        Ok(Report {
+            loss: Some(update.loss),
+            grad_norm: Some(update.grad_norm),
+            epsilon: None,
+            learning_rate: update.learning_rate,
+            episodes: update.episodes,
+            extra: vec![
+                (POLICY_LOSS, update.policy_loss),
+                (VALUE_LOSS, update.value_loss),
+                (ENTROPY, update.entropy),
+            ],
+        })
+    }
+
+    fn policy(model: &ActorCritic) -> Policy {
+        Policy::Categorical(model.valid())
+    }
 }
 
 impl Ppo {
@@ -215,48 +236,23 @@ impl Ppo {
         seed: u64,
     ) -> Result<Ppo, AgentError> {
         config.validate()?;
-        let devices = agent::setup(&envs, config.num_envs, &network, device, seed)?;
-        let model = network.init_actor_critic(&devices.train)?;
-        let obs_len = envs.spec().observation_len();
         let batch = config.batch_size();
-        Ok(Ppo {
-            optimizer: AdamConfig {
-                epsilon: config.adam_epsilon as f32,
-                ..AdamConfig::default()
-            }
-            .init(),
-            network,
-            envs,
-            model,
-            devices,
-            rng: Rng::new(seed ^ 0x5050_4f5f_5247),
-            updates_done: 0,
-            obs_len,
-            rollout: RolloutBuffer::new(config.num_envs, config.num_steps, obs_len),
+        let learner = PpoLearner {
+            config,
             log_probs: vec![0.0; batch],
             advantages: vec![0.0; batch],
-            config,
-        })
+        };
+        OnPolicy::build(learner, network, envs, device, seed)
     }
 
     /// The hyperparameters.
     pub fn config(&self) -> &PpoConfig {
-        &self.config
-    }
-
-    /// Updates done so far.
-    pub fn updates_done(&self) -> u64 {
-        self.updates_done
-    }
-
-    /// Agent steps taken so far, over all environments.
-    pub fn steps_done(&self) -> u64 {
-        self.updates_done * self.config.batch_size() as u64
+        &self.algo.config
     }
 
     /// Learning rate of the current update.
     pub fn learning_rate(&self) -> f64 {
-        let c = &self.config;
+        let c = &self.algo.config;
         if c.anneal_lr {
             c.learning_rate * (1.0 - self.updates_done as f64 / c.num_updates() as f64)
         } else {
@@ -271,9 +267,9 @@ impl Ppo {
         returns::gae(
             self.rollout.returns_input(),
             &self.rollout.values,
-            self.config.gamma as f32,
-            self.config.gae_lambda as f32,
-            &mut self.advantages,
+            self.algo.config.gamma as f32,
+            self.algo.config.gae_lambda as f32,
+            &mut self.algo.advantages,
         );
         let mut update = self.train_on_rollout(learning_rate)?;
         update.episodes = episodes;
@@ -282,7 +278,7 @@ impl Ppo {
     }
 
     fn collect_rollout(&mut self) -> Result<Vec<FinishedEpisode>, AgentError> {
-        let n = self.config.num_envs;
+        let n = self.algo.config.num_envs;
         let num_actions = self.network.num_actions;
         let policy = self.model.valid();
         let device = &self.devices.plain;
@@ -294,7 +290,7 @@ impl Ppo {
             )
         };
         let mut episodes = Vec::new();
-        for t in 0..self.config.num_steps {
+        for t in 0..self.algo.config.num_steps {
             let obs = self.rollout.store_observations(t, &self.envs);
             let (logits, value) = policy.forward(rows_tensor(obs, n, self.obs_len, device));
             let log_probs = host_floats(log_softmax(logits, 1));
@@ -303,7 +299,7 @@ impl Ppo {
                 let row = &log_probs[env * num_actions..(env + 1) * num_actions];
                 let action = sample_categorical(row, self.rng.uniform());
                 self.rollout.actions[index] = action;
-                self.log_probs[index] = row[action];
+                self.algo.log_probs[index] = row[action];
                 self.rollout.values[index] = value[env];
             }
             self.envs
@@ -317,7 +313,7 @@ impl Ppo {
     }
 
     fn train_on_rollout(&mut self, learning_rate: f64) -> Result<PpoUpdate, AgentError> {
-        let c = self.config.clone();
+        let c = self.algo.config.clone();
         let batch = c.batch_size();
         let minibatch = batch / c.num_minibatches;
         let mut order: Vec<usize> = (0..batch).collect();
@@ -329,11 +325,11 @@ impl Ppo {
                 let obs = self.rollout.gather_observations(chunk);
                 let gather =
                     |source: &[f32]| -> Vec<f32> { chunk.iter().map(|&i| source[i]).collect() };
-                let mut advantages = gather(&self.advantages);
+                let mut advantages = gather(&self.algo.advantages);
                 let old_values = gather(&self.rollout.values);
                 let returns: Vec<f32> = chunk
                     .iter()
-                    .map(|&i| self.advantages[i] + self.rollout.values[i])
+                    .map(|&i| self.algo.advantages[i] + self.rollout.values[i])
                     .collect();
                 if c.norm_adv {
                     normalise(&mut advantages);
@@ -353,7 +349,7 @@ impl Ppo {
                     .neg()
                     .mean();
                 let new_log_prob = log_probs.gather(1, actions);
-                let ratio = (new_log_prob - column(gather(&self.log_probs))).exp();
+                let ratio = (new_log_prob - column(gather(&self.algo.log_probs))).exp();
                 let advantages = column(advantages);
                 let clipped_ratio = ratio.clone().clamp(1.0 - c.clip_coef, 1.0 + c.clip_coef);
                 let policy_loss = (advantages.clone().neg() * ratio)
@@ -441,78 +437,6 @@ fn normalise(values: &mut [f32]) {
     let std = var.sqrt() + 1e-8;
     for v in values.iter_mut() {
         *v = ((f64::from(*v) - mean) / std) as f32;
-    }
-}
-
-impl Agent for Ppo {
-    fn algo(&self) -> Algo {
-        Algo::Ppo
-    }
-
-    fn network(&self) -> &NetworkConfig {
-        &self.network
-    }
-
-    fn total_steps(&self) -> u64 {
-        self.config.num_updates() * self.config.batch_size() as u64
-    }
-
-    fn steps_done(&self) -> u64 {
-        Ppo::steps_done(self)
-    }
-
-    fn advance(&mut self) -> Result<Report, AgentError> {
-        let update = self.update()?;
-        Ok(Report {
-            loss: Some(update.loss),
-            grad_norm: Some(update.grad_norm),
-            epsilon: None,
-            learning_rate: update.learning_rate,
-            episodes: update.episodes,
-            extra: vec![
-                (POLICY_LOSS, update.policy_loss),
-                (VALUE_LOSS, update.value_loss),
-                (ENTROPY, update.entropy),
-            ],
-        })
-    }
-
-    fn columns(&self) -> &'static [Column] {
-        &[POLICY_LOSS, VALUE_LOSS, ENTROPY]
-    }
-
-    fn env_spec(&self) -> &EnvSpec {
-        self.envs.spec()
-    }
-
-    /// The first `probe_size` states of the last rollout.
-    fn probe_states(&self, probe_size: usize) -> (Cow<'_, [f32]>, usize) {
-        let (states, rows) = self.rollout.first_states(probe_size);
-        (Cow::Borrowed(states), rows)
-    }
-
-    fn policy(&self) -> Policy {
-        Policy::Categorical(self.model.valid())
-    }
-
-    fn save(&self, dir: &Path) -> Result<(), AgentError> {
-        let state = OnPolicyState {
-            updates_done: self.updates_done,
-            rng: self.rng.clone(),
-        };
-        checkpoint::save_agent(dir, &self.model, &self.optimizer, &self.envs, &state)
-    }
-
-    fn load(&mut self, dir: &Path) -> Result<(), AgentError> {
-        let (model, optimizer, state): (_, _, OnPolicyState) = checkpoint::load_agent(
-            dir,
-            self.model.clone(),
-            self.optimizer.clone(),
-            &mut self.envs,
-        )?;
-        (self.model, self.optimizer) = (model, optimizer);
-        (self.updates_done, self.rng) = (state.updates_done, state.rng);
-        Ok(())
     }
 }
 

@@ -7,24 +7,22 @@
 //! shuffled minibatches with loss `0.5 * mean((Q(s, a) - G)^2)`, gradients clipped to a global
 //! norm and RAdam. The network has a LayerNorm before every hidden activation.
 
-use std::borrow::Cow;
-use std::path::Path;
-
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
-use hrl_env::{EnvSpec, FinishedEpisode, VecEnv};
+use hrl_env::{FinishedEpisode, VecEnv};
 use hrl_nn::network::{NetworkConfig, QNetwork};
+use hrl_nn::torso::NetError;
 
 use crate::AgentError;
-use crate::agent::{self, Agent, Devices, Report};
+use crate::agent::Report;
 use crate::algo::Algo;
-use crate::checkpoint::{self, OnPolicyState};
+use crate::checks;
+use crate::column::Column;
+use crate::on_policy::{OnPolicy, OnPolicyAlgorithm};
 use crate::optim::{RAdamConfig, clip_global_norm};
 use crate::policy::Policy;
 use crate::returns;
-use crate::rng::Rng;
-use crate::rollout::RolloutBuffer;
 use crate::schedule;
 use crate::tensor::{host_floats, host_ints, int_rows_tensor, rows_tensor};
 
@@ -99,51 +97,28 @@ impl PqnConfig {
 
     /// Checks the values that would make the run impossible; errors name the key.
     pub fn validate(&self) -> Result<(), AgentError> {
-        let positive = [
-            ("num_envs", self.num_envs),
-            ("num_steps", self.num_steps),
-            ("num_epochs", self.num_epochs),
-            ("num_minibatches", self.num_minibatches),
-        ];
-        for (key, value) in positive {
-            if value == 0 {
-                return Err(AgentError::config(key, "must be positive"));
-            }
-        }
-        if !self.batch_size().is_multiple_of(self.num_minibatches) {
-            return Err(AgentError::config(
-                "num_minibatches",
-                format!("must divide num_envs * num_steps = {}", self.batch_size()),
-            ));
-        }
-        if self.num_updates() == 0 {
-            return Err(AgentError::config(
-                "total_timesteps",
-                format!(
-                    "must be at least num_envs * num_steps = {}",
-                    self.batch_size()
-                ),
-            ));
-        }
-        for (key, value) in [
+        checks::positive_counts([
+            ("num_envs", self.num_envs as u64),
+            ("num_steps", self.num_steps as u64),
+            ("num_epochs", self.num_epochs as u64),
+            ("num_minibatches", self.num_minibatches as u64),
+        ])?;
+        checks::rollout(
+            self.num_envs,
+            self.num_steps,
+            self.num_minibatches,
+            self.total_timesteps,
+        )?;
+        checks::unit_interval([
             ("gamma", self.gamma),
             ("lambda", self.lambda),
             ("eps_start", self.eps_start),
             ("eps_finish", self.eps_finish),
-        ] {
-            if !(0.0..=1.0).contains(&value) {
-                return Err(AgentError::config(key, "must be in [0, 1]"));
-            }
-        }
-        for (key, value) in [
+        ])?;
+        checks::positive_finite([
             ("learning_rate", self.learning_rate),
             ("max_grad_norm", self.max_grad_norm),
-        ] {
-            if !(value > 0.0 && value.is_finite()) {
-                return Err(AgentError::config(key, "must be positive and finite"));
-            }
-        }
-        Ok(())
+        ])
     }
 }
 
@@ -162,21 +137,58 @@ pub struct PqnUpdate {
     pub episodes: Vec<FinishedEpisode>,
 }
 
-/// The PQN agent: its environments, network, optimiser and rollout buffers.
-pub struct Pqn {
+/// PQN's part of its agent: the hyperparameters and the Q(λ) targets of a rollout.
+pub struct PqnLearner {
     config: PqnConfig,
-    network: NetworkConfig,
-    envs: VecEnv<f32>,
-    model: QNetwork,
-    optimizer: ModuleOptimizer,
-    /// Training runs on `devices.train`, acting and probing on `devices.plain`.
-    devices: Devices,
-    rng: Rng,
-    updates_done: u64,
-    obs_len: usize,
-    rollout: RolloutBuffer,
     /// `[T, N]` Q(λ) targets.
     targets: Vec<f32>,
+}
+
+/// The PQN agent: [`PqnLearner`] over the environments, Q-network, optimiser and rollout
+/// buffer every on-policy agent has ([`OnPolicy`]).
+pub type Pqn = OnPolicy<PqnLearner>;
+
+impl OnPolicyAlgorithm for PqnLearner {
+    type Model = QNetwork;
+    const ALGO: Algo = Algo::Pqn;
+    const COLUMNS: &'static [Column] = &[];
+    const RNG_SALT: u64 = 0x5051_4e5f_5247;
+
+    fn init_model(network: &NetworkConfig, device: &Device) -> Result<QNetwork, NetError> {
+        network.init_q(device)
+    }
+
+    fn optimizer(&self) -> ModuleOptimizer {
+        self.config.radam.init()
+    }
+
+    fn num_envs(&self) -> usize {
+        self.config.num_envs
+    }
+
+    fn num_steps(&self) -> usize {
+        self.config.num_steps
+    }
+
+    fn num_updates(&self) -> u64 {
+        self.config.num_updates()
+    }
+
+    fn advance(agent: &mut Pqn) -> Result<Report, AgentError> {
+        let update = agent.update()?;
+        Ok(Report {
+            loss: Some(update.loss),
+            grad_norm: Some(update.grad_norm),
+            epsilon: Some(update.epsilon),
+            learning_rate: update.learning_rate,
+            episodes: update.episodes,
+            extra: Vec::new(),
+        })
+    }
+
+    fn policy(model: &QNetwork) -> Policy {
+        Policy::Greedy(model.valid())
+    }
 }
 
 impl Pqn {
@@ -191,53 +203,21 @@ impl Pqn {
         seed: u64,
     ) -> Result<Pqn, AgentError> {
         config.validate()?;
-        let devices = agent::setup(&envs, config.num_envs, &network, device, seed)?;
-        let model = network.init_q(&devices.train)?;
-        let obs_len = envs.spec().observation_len();
-        let batch = config.batch_size();
-        Ok(Pqn {
-            optimizer: config.radam.init(),
-            network,
-            envs,
-            model,
-            devices,
-            rng: Rng::new(seed ^ 0x5051_4e5f_5247),
-            updates_done: 0,
-            obs_len,
-            rollout: RolloutBuffer::new(config.num_envs, config.num_steps, obs_len),
-            targets: vec![0.0; batch],
+        let learner = PqnLearner {
+            targets: vec![0.0; config.batch_size()],
             config,
-        })
+        };
+        OnPolicy::build(learner, network, envs, device, seed)
     }
 
     /// The hyperparameters.
     pub fn config(&self) -> &PqnConfig {
-        &self.config
-    }
-
-    /// The resolved network (observation shape and actions filled in from the environment).
-    pub fn network(&self) -> &NetworkConfig {
-        &self.network
-    }
-
-    /// Updates done so far.
-    pub fn updates_done(&self) -> u64 {
-        self.updates_done
-    }
-
-    /// Agent steps taken so far, over all environments.
-    pub fn steps_done(&self) -> u64 {
-        self.updates_done * self.config.batch_size() as u64
-    }
-
-    /// The training network.
-    pub fn model(&self) -> &QNetwork {
-        &self.model
+        &self.algo.config
     }
 
     /// ε at the current update.
     pub fn epsilon(&self) -> f64 {
-        let c = &self.config;
+        let c = &self.algo.config;
         let decay_steps = c.total_timesteps_decay.unwrap_or(c.total_timesteps);
         let decay_updates = (decay_steps / c.batch_size() as u64) as f64;
         schedule::linear(
@@ -250,7 +230,7 @@ impl Pqn {
 
     /// Learning rate at the current update.
     pub fn learning_rate(&self) -> f64 {
-        let c = &self.config;
+        let c = &self.algo.config;
         if c.lr_linear_decay {
             c.learning_rate * (1.0 - self.updates_done as f64 / c.num_updates() as f64)
         } else {
@@ -277,7 +257,7 @@ impl Pqn {
 
     /// Steps every environment `num_steps` times with ε-greedy actions of the current network.
     fn collect_rollout(&mut self, epsilon: f64) -> Result<Vec<FinishedEpisode>, AgentError> {
-        let n = self.config.num_envs;
+        let n = self.algo.config.num_envs;
         let num_actions = self.network.num_actions;
         let policy = self.model.valid();
         let device = &self.devices.plain;
@@ -289,7 +269,7 @@ impl Pqn {
             )
         };
         let mut episodes = Vec::new();
-        for t in 0..self.config.num_steps {
+        for t in 0..self.algo.config.num_steps {
             let obs = self.rollout.store_observations(t, &self.envs);
             let q = policy.forward(rows_tensor(obs, n, self.obs_len, device));
             let greedy = host_ints(q.clone().argmax(1));
@@ -316,19 +296,19 @@ impl Pqn {
     fn compute_targets(&mut self) {
         returns::q_lambda(
             self.rollout.returns_input(),
-            self.config.gamma as f32,
-            self.config.lambda as f32,
-            &mut self.targets,
+            self.algo.config.gamma as f32,
+            self.algo.config.lambda as f32,
+            &mut self.algo.targets,
         );
     }
 
     /// `num_epochs` passes of shuffled minibatches; returns the mean loss and gradient norm.
     fn train_on_rollout(&mut self, learning_rate: f64) -> Result<(f64, f64), AgentError> {
-        let batch = self.config.batch_size();
-        let minibatch = batch / self.config.num_minibatches;
+        let batch = self.algo.config.batch_size();
+        let minibatch = batch / self.algo.config.num_minibatches;
         let mut order: Vec<usize> = (0..batch).collect();
         let (mut loss_sum, mut norm_sum, mut count) = (0.0, 0.0, 0usize);
-        for _ in 0..self.config.num_epochs {
+        for _ in 0..self.algo.config.num_epochs {
             self.rng.shuffle(&mut order);
             for chunk in order.chunks(minibatch) {
                 let obs = self.rollout.gather_observations(chunk);
@@ -336,7 +316,7 @@ impl Pqn {
                     .iter()
                     .map(|&i| self.rollout.actions[i] as i64)
                     .collect();
-                let targets: Vec<f32> = chunk.iter().map(|&i| self.targets[i]).collect();
+                let targets: Vec<f32> = chunk.iter().map(|&i| self.algo.targets[i]).collect();
                 let rows = chunk.len();
                 let device = &self.devices.train;
                 let obs = rows_tensor(obs, rows, self.obs_len, device);
@@ -352,7 +332,8 @@ impl Pqn {
                     });
                 }
                 let mut grads = GradientsParams::from_grads(loss.backward(), &self.model);
-                let norm = clip_global_norm(&self.model, &mut grads, self.config.max_grad_norm);
+                let norm =
+                    clip_global_norm(&self.model, &mut grads, self.algo.config.max_grad_norm);
                 let model = self.model.clone();
                 self.model = self.optimizer.step(learning_rate, model, grads);
                 loss_sum += loss_value;
@@ -361,69 +342,5 @@ impl Pqn {
             }
         }
         Ok((loss_sum / count as f64, norm_sum / count as f64))
-    }
-}
-
-impl Agent for Pqn {
-    fn algo(&self) -> Algo {
-        Algo::Pqn
-    }
-
-    fn network(&self) -> &NetworkConfig {
-        &self.network
-    }
-
-    fn total_steps(&self) -> u64 {
-        self.config.num_updates() * self.config.batch_size() as u64
-    }
-
-    fn steps_done(&self) -> u64 {
-        Pqn::steps_done(self)
-    }
-
-    fn advance(&mut self) -> Result<Report, AgentError> {
-        let update = self.update()?;
-        Ok(Report {
-            loss: Some(update.loss),
-            grad_norm: Some(update.grad_norm),
-            epsilon: Some(update.epsilon),
-            learning_rate: update.learning_rate,
-            episodes: update.episodes,
-            extra: Vec::new(),
-        })
-    }
-
-    fn env_spec(&self) -> &EnvSpec {
-        self.envs.spec()
-    }
-
-    /// The first `probe_size` states of the last rollout.
-    fn probe_states(&self, probe_size: usize) -> (Cow<'_, [f32]>, usize) {
-        let (states, rows) = self.rollout.first_states(probe_size);
-        (Cow::Borrowed(states), rows)
-    }
-
-    fn policy(&self) -> Policy {
-        Policy::Greedy(self.model.valid())
-    }
-
-    fn save(&self, dir: &Path) -> Result<(), AgentError> {
-        let state = OnPolicyState {
-            updates_done: self.updates_done,
-            rng: self.rng.clone(),
-        };
-        checkpoint::save_agent(dir, &self.model, &self.optimizer, &self.envs, &state)
-    }
-
-    fn load(&mut self, dir: &Path) -> Result<(), AgentError> {
-        let (model, optimizer, state): (_, _, OnPolicyState) = checkpoint::load_agent(
-            dir,
-            self.model.clone(),
-            self.optimizer.clone(),
-            &mut self.envs,
-        )?;
-        (self.model, self.optimizer) = (model, optimizer);
-        (self.updates_done, self.rng) = (state.updates_done, state.rng);
-        Ok(())
     }
 }

@@ -224,7 +224,7 @@ fn rmsprop_centered_update(
 mod tests {
     use super::*;
     use burn::optim::Optimizer;
-    use burn::tensor::{Device, Tensor, TensorData};
+    use burn::tensor::{Device, Tensor};
 
     /// PyTorch's documented update rule, scalar and in f64, written out independently.
     fn reference(config: &TorchRmsPropConfig, grads: &[f64], lr: f64, theta0: f64) -> Vec<f64> {
@@ -256,21 +256,12 @@ mod tests {
             .collect();
         let (lr, theta0) = (0.01, 0.7);
         let expected = reference(&config, &grads, lr, theta0);
-        let device = Device::flex();
-        let optimizer = config.build();
-        let mut theta = Tensor::<1>::from_data(TensorData::from([theta0 as f32]), &device);
-        let mut state = None;
-        for (step, g) in grads.iter().enumerate() {
-            let grad = Tensor::<1>::from_data(TensorData::from([*g as f32]), &device);
-            let (next, next_state) = optimizer.step(lr, theta, grad, state);
-            theta = next;
-            state = next_state;
-            let found = f64::from(theta.clone().into_scalar::<f32>());
+        let found = super::super::scalar_trajectory(&config.build(), &grads, lr, theta0);
+        for (step, (found, expected)) in found.iter().zip(&expected).enumerate() {
             assert!(
-                (found - expected[step]).abs() < 1e-5,
-                "{config:?} step {}: {found} vs {}",
-                step + 1,
-                expected[step]
+                (found - expected).abs() < 1e-5,
+                "{config:?} step {}: {found} vs {expected}",
+                step + 1
             );
         }
     }

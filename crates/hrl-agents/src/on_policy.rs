@@ -1,0 +1,178 @@
+//! What the on-policy agents (PPO, PQN) share, written once: the environments, network,
+//! optimiser, rollout buffer, counters and random stream ([`OnPolicy`]), their construction,
+//! checkpoints, probe batch and the [`Agent`] implementation over them. What differs is an
+//! [`OnPolicyAlgorithm`]: the hyperparameters, the algorithm's own buffers and its update,
+//! written top to bottom in `ppo.rs` and `pqn.rs`.
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use burn::module::Module;
+use burn::optim::ModuleOptimizer;
+use burn::tensor::Device;
+use hrl_env::{EnvSpec, VecEnv};
+use hrl_nn::network::NetworkConfig;
+use hrl_nn::torso::NetError;
+
+use crate::AgentError;
+use crate::agent::{self, Agent, Devices, Report};
+use crate::algo::Algo;
+use crate::checkpoint::{self, OnPolicyState};
+use crate::column::Column;
+use crate::policy::Policy;
+use crate::rng::Rng;
+use crate::rollout::RolloutBuffer;
+
+/// What one on-policy algorithm adds to [`OnPolicy`]: its hyperparameters, its own buffers and
+/// its update.
+pub trait OnPolicyAlgorithm: Sized {
+    /// The network it trains.
+    type Model: Module;
+    /// Which algorithm it is.
+    const ALGO: Algo;
+    /// Its own `metrics.csv` columns, filled by [`advance`](Self::advance).
+    const COLUMNS: &'static [Column];
+    /// Mixed into the run seed for the agent's random stream, apart from other algorithms'.
+    const RNG_SALT: u64;
+    /// A freshly initialised network of `network` on `device`.
+    fn init_model(network: &NetworkConfig, device: &Device) -> Result<Self::Model, NetError>;
+    /// A fresh optimiser.
+    fn optimizer(&self) -> ModuleOptimizer;
+    /// Environments stepped together.
+    fn num_envs(&self) -> usize;
+    /// Steps of every environment per update.
+    fn num_steps(&self) -> usize;
+    /// Updates in the run.
+    fn num_updates(&self) -> u64;
+    /// One update of `agent` (a rollout and the training on it), as the training loop logs it.
+    fn advance(agent: &mut OnPolicy<Self>) -> Result<Report, AgentError>;
+    /// `model` as an evaluation policy.
+    fn policy(model: &Self::Model) -> Policy;
+}
+
+/// An on-policy agent: the algorithm `A` and everything it trains with.
+pub struct OnPolicy<A: OnPolicyAlgorithm> {
+    /// The algorithm's hyperparameters and buffers.
+    pub(crate) algo: A,
+    pub(crate) network: NetworkConfig,
+    pub(crate) envs: VecEnv<f32>,
+    /// The network being trained, on `devices.train`.
+    pub(crate) model: A::Model,
+    pub(crate) optimizer: ModuleOptimizer,
+    /// Training runs on `devices.train`, acting and probing on `devices.plain`.
+    pub(crate) devices: Devices,
+    pub(crate) rng: Rng,
+    pub(crate) updates_done: u64,
+    /// Elements of one observation.
+    pub(crate) obs_len: usize,
+    pub(crate) rollout: RolloutBuffer,
+}
+
+impl<A: OnPolicyAlgorithm> OnPolicy<A> {
+    /// The agent on `envs` (`algo.num_envs()` copies, seeded by the caller) with a fresh
+    /// network of `network` (fitted to them: [`fit_network`](crate::agent::fit_network)) on the
+    /// autodiff form of `device`, seeded with `seed`.
+    pub(crate) fn build(
+        algo: A,
+        network: NetworkConfig,
+        envs: VecEnv<f32>,
+        device: &Device,
+        seed: u64,
+    ) -> Result<OnPolicy<A>, AgentError> {
+        let devices = agent::setup(&envs, algo.num_envs(), &network, device, seed)?;
+        let model = A::init_model(&network, &devices.train)?;
+        let obs_len = envs.spec().observation_len();
+        Ok(OnPolicy {
+            rollout: RolloutBuffer::new(algo.num_envs(), algo.num_steps(), obs_len),
+            optimizer: algo.optimizer(),
+            algo,
+            network,
+            envs,
+            model,
+            devices,
+            rng: Rng::new(seed ^ A::RNG_SALT),
+            updates_done: 0,
+            obs_len,
+        })
+    }
+
+    /// Updates done so far.
+    pub fn updates_done(&self) -> u64 {
+        self.updates_done
+    }
+
+    /// Agent steps taken so far, over all environments.
+    pub fn steps_done(&self) -> u64 {
+        self.updates_done * self.batch_size() as u64
+    }
+
+    /// The network being trained.
+    pub fn model(&self) -> &A::Model {
+        &self.model
+    }
+
+    /// Transitions per update, `num_envs * num_steps`.
+    pub(crate) fn batch_size(&self) -> usize {
+        self.algo.num_envs() * self.algo.num_steps()
+    }
+}
+
+impl<A: OnPolicyAlgorithm> Agent for OnPolicy<A> {
+    fn algo(&self) -> Algo {
+        A::ALGO
+    }
+
+    fn network(&self) -> &NetworkConfig {
+        &self.network
+    }
+
+    fn total_steps(&self) -> u64 {
+        self.algo.num_updates() * self.batch_size() as u64
+    }
+
+    fn steps_done(&self) -> u64 {
+        OnPolicy::steps_done(self)
+    }
+
+    fn advance(&mut self) -> Result<Report, AgentError> {
+        A::advance(self)
+    }
+
+    fn columns(&self) -> &'static [Column] {
+        A::COLUMNS
+    }
+
+    fn env_spec(&self) -> &EnvSpec {
+        self.envs.spec()
+    }
+
+    /// The first `probe_size` states of the last rollout.
+    fn probe_states(&self, probe_size: usize) -> (Cow<'_, [f32]>, usize) {
+        let (states, rows) = self.rollout.first_states(probe_size);
+        (Cow::Borrowed(states), rows)
+    }
+
+    fn policy(&self) -> Policy {
+        A::policy(&self.model)
+    }
+
+    fn save(&self, dir: &Path) -> Result<(), AgentError> {
+        let state = OnPolicyState {
+            updates_done: self.updates_done,
+            rng: self.rng.clone(),
+        };
+        checkpoint::save_agent(dir, &self.model, &self.optimizer, &self.envs, &state)
+    }
+
+    fn load(&mut self, dir: &Path) -> Result<(), AgentError> {
+        let (model, optimizer, state): (_, _, OnPolicyState) = checkpoint::load_agent(
+            dir,
+            self.model.clone(),
+            self.optimizer.clone(),
+            &mut self.envs,
+        )?;
+        (self.model, self.optimizer) = (model, optimizer);
+        (self.updates_done, self.rng) = (state.updates_done, state.rng);
+        Ok(())
+    }
+}
