@@ -1,4 +1,7 @@
-//! `hrl`: the hadamard-rl command line.
+//! `hrl`: the hadamard-rl command line. Parsing and dispatch only: each subcommand's module in
+//! `cmd/` turns its arguments into calls of the libraries (`hrl train` and `hrl sweep` into
+//! `hrl-exp`, `hrl report` into `hrl-report`'s shared command line, `hrl bench` into the
+//! benchmarks of `hrl-env` and `hrl-nn`).
 
 mod cmd;
 
