@@ -255,7 +255,7 @@ impl<T: ObsElement> VecEnv<T> {
     /// an episode (`observations()` already holds the next episode's first), else its current
     /// one. The next state of a transition is this, never `observations()` alone.
     pub fn next_observation(&self, i: usize) -> &[T] {
-        let len = self.spec().observation_len();
+        let len = self.obs_len;
         let rows = if self.terminated[i] || self.truncated[i] {
             &self.final_observations
         } else {

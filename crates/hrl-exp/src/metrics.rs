@@ -241,9 +241,12 @@ impl MetricsCsv {
     }
 
     /// The positional row of `values` given by column name; columns not named stay empty.
-    pub fn row(&self, values: &[(&str, f64)]) -> Result<Vec<Option<f64>>, MetricsError> {
+    pub fn row<'a>(
+        &self,
+        values: impl IntoIterator<Item = (&'a str, f64)>,
+    ) -> Result<Vec<Option<f64>>, MetricsError> {
         let mut row = vec![None; self.columns.len()];
-        for &(name, value) in values {
+        for (name, value) in values {
             let i = self.columns.iter().position(|c| c == name).ok_or_else(|| {
                 MetricsError::UnknownColumn {
                     name: name.to_string(),
@@ -343,7 +346,10 @@ impl MetricsLog {
     }
 
     /// Writes a row given by column name; see [`MetricsCsv::row`].
-    pub fn write_named(&mut self, values: &[(&str, f64)]) -> Result<(), MetricsError> {
+    pub fn write_named<'a>(
+        &mut self,
+        values: impl IntoIterator<Item = (&'a str, f64)>,
+    ) -> Result<(), MetricsError> {
         let row = self.csv.row(values)?;
         self.write_row(&row)
     }
@@ -374,7 +380,7 @@ mod tests {
         let path = dir.join(METRICS_FILE);
         let mut csv = MetricsCsv::create(&path, &COLUMNS).unwrap();
         csv.write_row(&[Some(1000.0), Some(0.1), None]).unwrap();
-        let row = csv.row(&[("srank", 17.0), ("step", 2000.0)]).unwrap();
+        let row = csv.row([("srank", 17.0), ("step", 2000.0)]).unwrap();
         csv.write_row(&row).unwrap();
         // Rows reach the file without a flush or drop.
         assert_eq!(
@@ -382,7 +388,7 @@ mod tests {
             "step,loss,srank\n1000,0.1,\n2000,,17\n"
         );
         assert!(matches!(
-            csv.row(&[("lr", 1.0)]),
+            csv.row([("lr", 1.0)]),
             Err(MetricsError::UnknownColumn { .. })
         ));
         assert!(matches!(
@@ -485,7 +491,7 @@ mod tests {
         let dir = temp_dir("log");
         {
             let mut log = MetricsLog::create(&dir, &COLUMNS).unwrap();
-            log.write_named(&[("step", 10.0), ("loss", 0.5)]).unwrap();
+            log.write_named([("step", 10.0), ("loss", 0.5)]).unwrap();
             log.write_row(&[Some(20.0), Some(0.25), Some(3.0)]).unwrap();
         }
         assert_eq!(

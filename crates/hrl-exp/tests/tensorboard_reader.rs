@@ -129,7 +129,7 @@ fn resumed_metrics_log_shows_each_step_once_in_tensorboard() {
     {
         let mut log = MetricsLog::create(&dir, &columns).unwrap();
         for step in 1..=10 {
-            log.write_named(&[("step", step as f64), ("loss", step as f64)])
+            log.write_named([("step", step as f64), ("loss", step as f64)])
                 .unwrap();
         }
     }
@@ -137,7 +137,7 @@ fn resumed_metrics_log_shows_each_step_once_in_tensorboard() {
         let (mut log, report) = MetricsLog::resume(&dir, &columns, 5).unwrap();
         assert_eq!(report.dropped_rows, 5);
         for step in 6..=8 {
-            log.write_named(&[("step", step as f64), ("loss", -(step as f64))])
+            log.write_named([("step", step as f64), ("loss", -(step as f64))])
                 .unwrap();
         }
     }

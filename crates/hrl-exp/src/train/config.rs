@@ -668,11 +668,22 @@ impl TrainConfig {
     /// The environments the run trains in: its agent's `num_envs` copies, seeded with the run
     /// seed.
     pub fn train_envs(&self) -> Result<VecEnv<f32>, EnvError> {
+        self.envs(self.env_options.clone(), self.agent.num_envs(), self.seed)
+    }
+
+    /// `num_envs` copies of the run's environment with `options`, seeded with `seed`, stepped
+    /// by the run's worker threads.
+    pub fn envs(
+        &self,
+        options: EnvOptions,
+        num_envs: usize,
+        seed: u64,
+    ) -> Result<VecEnv<f32>, EnvError> {
         VecEnv::new(&VecEnvConfig {
             env_id: self.env.clone(),
-            options: self.env_options.clone(),
-            num_envs: self.agent.num_envs(),
-            seed: self.seed,
+            options,
+            num_envs,
+            seed,
             num_threads: self.num_threads,
         })
     }

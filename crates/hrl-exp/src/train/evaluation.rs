@@ -4,7 +4,7 @@
 use hrl_agents::AgentError;
 use hrl_agents::policy::{self, Policy};
 use hrl_agents::rng::Rng;
-use hrl_env::{EpisodeStats, VecEnv, VecEnvConfig};
+use hrl_env::{EpisodeStats, VecEnv};
 
 use crate::train::config::TrainConfig;
 
@@ -23,14 +23,8 @@ pub fn eval_envs(
     episodes: usize,
     index: u64,
 ) -> Result<VecEnv<f32>, AgentError> {
-    let vec = VecEnvConfig {
-        env_id: config.env.clone(),
-        options: config.env_options.for_evaluation(&config.env),
-        num_envs: episodes,
-        seed: eval_seed(config.seed, index),
-        num_threads: config.num_threads,
-    };
-    Ok(VecEnv::new(&vec)?)
+    let options = config.env_options.for_evaluation(&config.env);
+    Ok(config.envs(options, episodes, eval_seed(config.seed, index))?)
 }
 
 /// Seeds of evaluations are far from the training seeds of nearby runs.

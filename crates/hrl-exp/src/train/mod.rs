@@ -461,8 +461,8 @@ impl Session<'_> {
                 last_eval = Some(eval.mean_return);
                 self.state.last_eval = last_eval;
             }
-            let named: Vec<(&str, f64)> = row.iter().map(|(c, v)| (c.name, *v)).collect();
-            self.log.write_named(&named)?;
+            self.log
+                .write_named(row.iter().map(|(column, value)| (column.name, *value)))?;
             self.state.step = step;
             self.state.wall_seconds = wall;
             let interrupted = stop.load(Ordering::SeqCst);
