@@ -44,9 +44,10 @@ def make_vec(
     """``num_envs`` copies of the native environment ``env_id`` (one of ``env_ids()``).
 
     ``options``: the environment options (``option_names()``: ``sticky_action_prob``,
-    ``difficulty_ramping``, ``minimal_action_set`` and, for Atari, ``noop_max``,
-    ``frame_skip``, ``max_pool``, ``screen_size``, ``frame_stack``, ``episodic_life``,
-    ``fire_reset``, ``clip_rewards``, ``max_episode_frames``, ``rom_dir``), plus ``copy`` and
+    ``difficulty_ramping``, ``minimal_action_set``, ``max_episode_steps`` and, for Atari,
+    ``noop_max``, ``frame_skip``, ``max_pool``, ``screen_size``, ``frame_stack``,
+    ``episodic_life``, ``fire_reset``, ``clip_rewards``, ``max_episode_frames``, ``rom_dir``),
+    plus ``copy`` and
     ``episode_statistics`` (see ``HrlVectorEnv``). Unknown ids and options, options the
     environment lacks, wrong types and bad values raise ``ValueError``.
     """

@@ -97,9 +97,13 @@ def test_every_option_name_is_accepted_somewhere():
         "clip_rewards": False,
         "max_episode_frames": 1000,
         "rom_dir": None,
+        "max_episode_steps": 500,
     }
     assert sorted(values) == sorted(hadamard_rl.option_names())
-    minatar = {k: values[k] for k in ("sticky_action_prob", "difficulty_ramping", "minimal_action_set")}
+    minatar = {
+        k: values[k]
+        for k in ("sticky_action_prob", "difficulty_ramping", "minimal_action_set", "max_episode_steps")
+    }
     hadamard_rl.make_vec("minatar/breakout", 1, **minatar)
     atari = {k: v for k, v in values.items() if k != "difficulty_ramping"}
     envs = hadamard_rl.make_vec("atari/pong", 1, **atari)

@@ -36,30 +36,6 @@ pub(crate) fn positive_finite<const N: usize>(
     }
 }
 
-/// An on-policy rollout of `num_envs * num_steps` transitions splits into `num_minibatches`
-/// equal minibatches, and `total_timesteps` holds at least one rollout.
-pub(crate) fn rollout(
-    num_envs: usize,
-    num_steps: usize,
-    num_minibatches: usize,
-    total_timesteps: u64,
-) -> Result<(), AgentError> {
-    let batch = num_envs * num_steps;
-    if !batch.is_multiple_of(num_minibatches) {
-        return Err(AgentError::config(
-            "num_minibatches",
-            format!("must divide num_envs * num_steps = {batch}"),
-        ));
-    }
-    if total_timesteps < batch as u64 {
-        return Err(AgentError::config(
-            "total_timesteps",
-            format!("must be at least num_envs * num_steps = {batch}"),
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,8 +59,5 @@ mod tests {
         assert!(unit_interval([("a", 0.0), ("b", 1.0)]).is_ok());
         assert_eq!(key(positive_finite([("lr", f64::INFINITY)])), "lr");
         assert_eq!(key(positive_finite([("lr", 1e-4), ("eps", 0.0)])), "eps");
-        assert_eq!(key(rollout(4, 6, 5, 100)), "num_minibatches");
-        assert_eq!(key(rollout(4, 6, 4, 23)), "total_timesteps");
-        assert!(rollout(4, 6, 4, 24).is_ok());
     }
 }

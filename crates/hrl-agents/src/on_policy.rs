@@ -18,10 +18,67 @@ use crate::AgentError;
 use crate::agent::{self, Agent, Devices, Report};
 use crate::algo::Algo;
 use crate::checkpoint::{self, OnPolicyState};
+use crate::checks;
 use crate::column::Column;
 use crate::policy::Policy;
 use crate::rng::Rng;
 use crate::rollout::RolloutBuffer;
+
+/// How an on-policy run is laid out: every update collects `num_steps` steps in each of
+/// `num_envs` environments and trains on them in `num_minibatches` minibatches, until
+/// `total_timesteps` agent steps are done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RolloutShape {
+    /// Parallel environments.
+    pub num_envs: usize,
+    /// Steps per environment per update.
+    pub num_steps: usize,
+    /// Minibatches each pass over a rollout splits into.
+    pub num_minibatches: usize,
+    /// Agent steps over all environments in the run.
+    pub total_timesteps: u64,
+}
+
+impl RolloutShape {
+    /// Transitions per update, `num_envs * num_steps`.
+    pub fn batch_size(&self) -> usize {
+        self.num_envs * self.num_steps
+    }
+
+    /// Updates in the run.
+    pub fn num_updates(&self) -> u64 {
+        self.updates_in(self.total_timesteps)
+    }
+
+    /// Whole updates in `agent_steps` agent steps (a schedule's horizon in updates).
+    pub fn updates_in(&self, agent_steps: u64) -> u64 {
+        agent_steps / self.batch_size() as u64
+    }
+
+    /// Every count is positive, the minibatches split a rollout evenly and the budget holds
+    /// at least one rollout; errors name the key.
+    pub fn validate(&self) -> Result<(), AgentError> {
+        checks::positive_counts([
+            ("num_envs", self.num_envs as u64),
+            ("num_steps", self.num_steps as u64),
+            ("num_minibatches", self.num_minibatches as u64),
+        ])?;
+        let batch = self.batch_size();
+        if !batch.is_multiple_of(self.num_minibatches) {
+            return Err(AgentError::config(
+                "num_minibatches",
+                format!("must divide num_envs * num_steps = {batch}"),
+            ));
+        }
+        if self.total_timesteps < batch as u64 {
+            return Err(AgentError::config(
+                "total_timesteps",
+                format!("must be at least num_envs * num_steps = {batch}"),
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// What one on-policy algorithm adds to [`OnPolicy`]: its hyperparameters, its own buffers and
 /// its update.
@@ -38,12 +95,8 @@ pub trait OnPolicyAlgorithm: Sized {
     fn init_model(network: &NetworkConfig, device: &Device) -> Result<Self::Model, NetError>;
     /// A fresh optimiser.
     fn optimizer(&self) -> ModuleOptimizer;
-    /// Environments stepped together.
-    fn num_envs(&self) -> usize;
-    /// Steps of every environment per update.
-    fn num_steps(&self) -> usize;
-    /// Updates in the run.
-    fn num_updates(&self) -> u64;
+    /// Environments, steps per rollout, minibatches and budget.
+    fn shape(&self) -> RolloutShape;
     /// One update of `agent` (a rollout and the training on it), as the training loop logs it.
     fn advance(agent: &mut OnPolicy<Self>) -> Result<Report, AgentError>;
     /// `model` as an evaluation policy.
@@ -69,7 +122,7 @@ pub struct OnPolicy<A: OnPolicyAlgorithm> {
 }
 
 impl<A: OnPolicyAlgorithm> OnPolicy<A> {
-    /// The agent on `envs` (`algo.num_envs()` copies, seeded by the caller) with a fresh
+    /// The agent on `envs` (`num_envs` copies, seeded by the caller) with a fresh
     /// network of `network` (fitted to them: [`fit_network`](crate::agent::fit_network)) on the
     /// autodiff form of `device`, seeded with `seed`.
     pub(crate) fn build(
@@ -79,11 +132,12 @@ impl<A: OnPolicyAlgorithm> OnPolicy<A> {
         device: &Device,
         seed: u64,
     ) -> Result<OnPolicy<A>, AgentError> {
-        let devices = agent::setup(&envs, algo.num_envs(), &network, device, seed)?;
+        let shape = algo.shape();
+        let devices = agent::setup(&envs, shape.num_envs, &network, device, seed)?;
         let model = A::init_model(&network, &devices.train)?;
         let obs_len = envs.spec().observation_len();
         Ok(OnPolicy {
-            rollout: RolloutBuffer::new(algo.num_envs(), algo.num_steps(), obs_len),
+            rollout: RolloutBuffer::new(shape.num_envs, shape.num_steps, obs_len),
             optimizer: algo.optimizer(),
             algo,
             network,
@@ -103,17 +157,12 @@ impl<A: OnPolicyAlgorithm> OnPolicy<A> {
 
     /// Agent steps taken so far, over all environments.
     pub fn steps_done(&self) -> u64 {
-        self.updates_done * self.batch_size() as u64
+        self.updates_done * self.algo.shape().batch_size() as u64
     }
 
     /// The network being trained.
     pub fn model(&self) -> &A::Model {
         &self.model
-    }
-
-    /// Transitions per update, `num_envs * num_steps`.
-    pub(crate) fn batch_size(&self) -> usize {
-        self.algo.num_envs() * self.algo.num_steps()
     }
 }
 
@@ -127,7 +176,8 @@ impl<A: OnPolicyAlgorithm> Agent for OnPolicy<A> {
     }
 
     fn total_steps(&self) -> u64 {
-        self.algo.num_updates() * self.batch_size() as u64
+        let shape = self.algo.shape();
+        shape.num_updates() * shape.batch_size() as u64
     }
 
     fn steps_done(&self) -> u64 {
@@ -174,5 +224,45 @@ impl<A: OnPolicyAlgorithm> Agent for OnPolicy<A> {
         (self.model, self.optimizer) = (model, optimizer);
         (self.updates_done, self.rng) = (state.updates_done, state.rng);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(shape: RolloutShape) -> &'static str {
+        match shape.validate() {
+            Err(AgentError::Config { key, .. }) => key,
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_rollout_shape_splits_evenly_and_fits_the_budget() {
+        let shape = RolloutShape {
+            num_envs: 4,
+            num_steps: 6,
+            num_minibatches: 4,
+            total_timesteps: 100,
+        };
+        assert!(shape.validate().is_ok());
+        assert_eq!((shape.batch_size(), shape.num_updates()), (24, 4));
+        assert_eq!(shape.updates_in(1_000), 41);
+        let uneven = RolloutShape {
+            num_minibatches: 5,
+            ..shape
+        };
+        assert_eq!(key(uneven), "num_minibatches");
+        let short = RolloutShape {
+            total_timesteps: 23,
+            ..shape
+        };
+        assert_eq!(key(short), "total_timesteps");
+        let empty = RolloutShape {
+            num_steps: 0,
+            ..shape
+        };
+        assert_eq!(key(empty), "num_steps");
     }
 }

@@ -19,7 +19,7 @@ use crate::agent::Report;
 use crate::algo::Algo;
 use crate::checks;
 use crate::column::Column;
-use crate::on_policy::{OnPolicy, OnPolicyAlgorithm};
+use crate::on_policy::{OnPolicy, OnPolicyAlgorithm, RolloutShape};
 use crate::optim::{AdamConfig, clip_global_norm};
 use crate::policy::{Policy, sample_categorical};
 use crate::returns;
@@ -87,30 +87,20 @@ impl Default for PpoConfig {
 }
 
 impl PpoConfig {
-    /// Transitions per update, `num_envs * num_steps`.
-    pub fn batch_size(&self) -> usize {
-        self.num_envs * self.num_steps
-    }
-
-    /// Updates (rollouts and the training on each) in the run.
-    pub fn num_updates(&self) -> u64 {
-        self.total_timesteps / self.batch_size() as u64
+    /// Environments, steps per rollout, minibatches and budget.
+    pub fn shape(&self) -> RolloutShape {
+        RolloutShape {
+            num_envs: self.num_envs,
+            num_steps: self.num_steps,
+            num_minibatches: self.num_minibatches,
+            total_timesteps: self.total_timesteps,
+        }
     }
 
     /// Checks the values that would make the run impossible; errors name the key.
     pub fn validate(&self) -> Result<(), AgentError> {
-        checks::positive_counts([
-            ("num_envs", self.num_envs as u64),
-            ("num_steps", self.num_steps as u64),
-            ("num_minibatches", self.num_minibatches as u64),
-            ("update_epochs", self.update_epochs as u64),
-        ])?;
-        checks::rollout(
-            self.num_envs,
-            self.num_steps,
-            self.num_minibatches,
-            self.total_timesteps,
-        )?;
+        self.shape().validate()?;
+        checks::positive_counts([("update_epochs", self.update_epochs as u64)])?;
         checks::positive_finite([
             ("learning_rate", self.learning_rate),
             ("adam_epsilon", self.adam_epsilon),
@@ -191,16 +181,8 @@ impl OnPolicyAlgorithm for PpoLearner {
         .init()
     }
 
-    fn num_envs(&self) -> usize {
-        self.config.num_envs
-    }
-
-    fn num_steps(&self) -> usize {
-        self.config.num_steps
-    }
-
-    fn num_updates(&self) -> u64 {
-        self.config.num_updates()
+    fn shape(&self) -> RolloutShape {
+        self.config.shape()
     }
 
     fn advance(agent: &mut Ppo) -> Result<Report, AgentError> {
@@ -236,7 +218,7 @@ impl Ppo {
         seed: u64,
     ) -> Result<Ppo, AgentError> {
         config.validate()?;
-        let batch = config.batch_size();
+        let batch = config.shape().batch_size();
         let learner = PpoLearner {
             config,
             log_probs: vec![0.0; batch],
@@ -254,7 +236,7 @@ impl Ppo {
     pub fn learning_rate(&self) -> f64 {
         let c = &self.algo.config;
         if c.anneal_lr {
-            c.learning_rate * (1.0 - self.updates_done as f64 / c.num_updates() as f64)
+            c.learning_rate * (1.0 - self.updates_done as f64 / c.shape().num_updates() as f64)
         } else {
             c.learning_rate
         }
@@ -314,7 +296,7 @@ impl Ppo {
 
     fn train_on_rollout(&mut self, learning_rate: f64) -> Result<PpoUpdate, AgentError> {
         let c = self.algo.config.clone();
-        let batch = c.batch_size();
+        let batch = c.shape().batch_size();
         let minibatch = batch / c.num_minibatches;
         let mut order: Vec<usize> = (0..batch).collect();
         let mut means = MinibatchMeans::default();

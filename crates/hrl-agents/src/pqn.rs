@@ -19,7 +19,7 @@ use crate::agent::Report;
 use crate::algo::Algo;
 use crate::checks;
 use crate::column::Column;
-use crate::on_policy::{OnPolicy, OnPolicyAlgorithm};
+use crate::on_policy::{OnPolicy, OnPolicyAlgorithm, RolloutShape};
 use crate::optim::{RAdamConfig, clip_global_norm};
 use crate::policy::Policy;
 use crate::returns;
@@ -32,7 +32,9 @@ use crate::tensor::{host_floats, host_ints, int_rows_tensor, rows_tensor};
 pub struct PqnConfig {
     /// Agent steps over all environments (purejaxql `TOTAL_TIMESTEPS`).
     pub total_timesteps: u64,
-    /// Agent steps over which ε decays, if not `total_timesteps` (`TOTAL_TIMESTEPS_DECAY`).
+    /// Agent steps over which ε and the learning rate decay, independent of the run's length
+    /// (`TOTAL_TIMESTEPS_DECAY`); absent: the run's `total_timesteps`. The presets set the
+    /// reference's value (1e7 on MinAtar), so a shorter run follows the reference's schedules.
     pub total_timesteps_decay: Option<u64>,
     /// Parallel environments (`NUM_ENVS`).
     pub num_envs: usize,
@@ -50,7 +52,7 @@ pub struct PqnConfig {
     pub eps_decay: f64,
     /// RAdam learning rate (`LR`).
     pub learning_rate: f64,
-    /// Decay the learning rate linearly to 0 over the updates (`LR_LINEAR_DECAY`).
+    /// Decay the learning rate linearly to 0 over the decay horizon (`LR_LINEAR_DECAY`).
     pub lr_linear_decay: bool,
     /// Global gradient-norm limit (`MAX_GRAD_NORM`).
     pub max_grad_norm: f64,
@@ -85,30 +87,59 @@ impl Default for PqnConfig {
 }
 
 impl PqnConfig {
-    /// Transitions per update, `num_envs * num_steps`.
-    pub fn batch_size(&self) -> usize {
-        self.num_envs * self.num_steps
+    /// Environments, steps per rollout, minibatches and budget.
+    pub fn shape(&self) -> RolloutShape {
+        RolloutShape {
+            num_envs: self.num_envs,
+            num_steps: self.num_steps,
+            num_minibatches: self.num_minibatches,
+            total_timesteps: self.total_timesteps,
+        }
     }
 
-    /// Updates in the run.
-    pub fn num_updates(&self) -> u64 {
-        self.total_timesteps / self.batch_size() as u64
+    /// Updates over which ε and the learning rate decay: `total_timesteps_decay` (or the
+    /// run's `total_timesteps`) in whole updates, as purejaxql's `NUM_UPDATES_DECAY`.
+    pub fn decay_updates(&self) -> u64 {
+        let shape = self.shape();
+        shape.updates_in(self.total_timesteps_decay.unwrap_or(shape.total_timesteps))
+    }
+
+    /// ε of the rollout of update `update` (from 0): linear from `eps_start` to `eps_finish`
+    /// over the first `eps_decay` of the [decay updates](Self::decay_updates), then constant.
+    pub fn epsilon_at(&self, update: u64) -> f64 {
+        schedule::linear(
+            self.eps_start,
+            self.eps_finish,
+            self.eps_decay * self.decay_updates() as f64,
+            update as f64,
+        )
+    }
+
+    /// Learning rate of update `update` (from 0): with `lr_linear_decay`, linear from
+    /// `learning_rate` to 0 over the [decay updates](Self::decay_updates), then 0; set once per
+    /// update (optax lowers it every gradient step, at most `1 / decay_updates` of it earlier).
+    pub fn learning_rate_at(&self, update: u64) -> f64 {
+        if self.lr_linear_decay {
+            let fraction = update as f64 / self.decay_updates() as f64;
+            self.learning_rate * (1.0 - fraction).max(0.0)
+        } else {
+            self.learning_rate
+        }
     }
 
     /// Checks the values that would make the run impossible; errors name the key.
     pub fn validate(&self) -> Result<(), AgentError> {
-        checks::positive_counts([
-            ("num_envs", self.num_envs as u64),
-            ("num_steps", self.num_steps as u64),
-            ("num_epochs", self.num_epochs as u64),
-            ("num_minibatches", self.num_minibatches as u64),
-        ])?;
-        checks::rollout(
-            self.num_envs,
-            self.num_steps,
-            self.num_minibatches,
-            self.total_timesteps,
-        )?;
+        self.shape().validate()?;
+        checks::positive_counts([("num_epochs", self.num_epochs as u64)])?;
+        if self.decay_updates() == 0 {
+            return Err(AgentError::config(
+                "total_timesteps_decay",
+                format!(
+                    "must be at least num_envs * num_steps = {}",
+                    self.shape().batch_size()
+                ),
+            ));
+        }
         checks::unit_interval([
             ("gamma", self.gamma),
             ("lambda", self.lambda),
@@ -162,16 +193,8 @@ impl OnPolicyAlgorithm for PqnLearner {
         self.config.radam.init()
     }
 
-    fn num_envs(&self) -> usize {
-        self.config.num_envs
-    }
-
-    fn num_steps(&self) -> usize {
-        self.config.num_steps
-    }
-
-    fn num_updates(&self) -> u64 {
-        self.config.num_updates()
+    fn shape(&self) -> RolloutShape {
+        self.config.shape()
     }
 
     fn advance(agent: &mut Pqn) -> Result<Report, AgentError> {
@@ -204,7 +227,7 @@ impl Pqn {
     ) -> Result<Pqn, AgentError> {
         config.validate()?;
         let learner = PqnLearner {
-            targets: vec![0.0; config.batch_size()],
+            targets: vec![0.0; config.shape().batch_size()],
             config,
         };
         OnPolicy::build(learner, network, envs, device, seed)
@@ -215,27 +238,14 @@ impl Pqn {
         &self.algo.config
     }
 
-    /// ε at the current update.
+    /// ε at the current update ([`PqnConfig::epsilon_at`]).
     pub fn epsilon(&self) -> f64 {
-        let c = &self.algo.config;
-        let decay_steps = c.total_timesteps_decay.unwrap_or(c.total_timesteps);
-        let decay_updates = (decay_steps / c.batch_size() as u64) as f64;
-        schedule::linear(
-            c.eps_start,
-            c.eps_finish,
-            c.eps_decay * decay_updates,
-            self.updates_done as f64,
-        )
+        self.algo.config.epsilon_at(self.updates_done)
     }
 
-    /// Learning rate at the current update.
+    /// Learning rate at the current update ([`PqnConfig::learning_rate_at`]).
     pub fn learning_rate(&self) -> f64 {
-        let c = &self.algo.config;
-        if c.lr_linear_decay {
-            c.learning_rate * (1.0 - self.updates_done as f64 / c.num_updates() as f64)
-        } else {
-            c.learning_rate
-        }
+        self.algo.config.learning_rate_at(self.updates_done)
     }
 
     /// One rollout and the training on it.
@@ -304,7 +314,7 @@ impl Pqn {
 
     /// `num_epochs` passes of shuffled minibatches; returns the mean loss and gradient norm.
     fn train_on_rollout(&mut self, learning_rate: f64) -> Result<(f64, f64), AgentError> {
-        let batch = self.algo.config.batch_size();
+        let batch = self.algo.config.shape().batch_size();
         let minibatch = batch / self.algo.config.num_minibatches;
         let mut order: Vec<usize> = (0..batch).collect();
         let (mut loss_sum, mut norm_sum, mut count) = (0.0, 0.0, 0usize);
@@ -342,5 +352,59 @@ impl Pqn {
             }
         }
         Ok((loss_sum / count as f64, norm_sum / count as f64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The MinAtar preset's schedules at 1M agent steps: 128 x 32 = 4,096 steps per update, so
+    /// 244 updates; a decay horizon of 1e7 steps is 2,441 updates, ε's 10% of it 244.1.
+    fn one_million(total_timesteps_decay: Option<u64>) -> PqnConfig {
+        PqnConfig {
+            total_timesteps: 1_000_000,
+            total_timesteps_decay,
+            ..PqnConfig::default()
+        }
+    }
+
+    #[test]
+    fn a_decay_horizon_apart_from_the_budget_sets_both_schedules() {
+        let c = one_million(Some(10_000_000));
+        assert_eq!(c.shape().num_updates(), 244);
+        assert_eq!(c.decay_updates(), 2441);
+        assert_eq!(c.epsilon_at(0), 1.0);
+        assert!((c.epsilon_at(122) - (1.0 - 0.95 * 122.0 / 244.1)).abs() < 1e-15);
+        assert!((c.epsilon_at(243) - (1.0 - 0.95 * 243.0 / 244.1)).abs() < 1e-15);
+        assert_eq!(c.epsilon_at(245), 0.05);
+        assert_eq!(c.learning_rate_at(0), 5e-4);
+        assert!((c.learning_rate_at(122) - 5e-4 * (1.0 - 122.0 / 2441.0)).abs() < 1e-18);
+        assert!((c.learning_rate_at(243) - 5e-4 * 2198.0 / 2441.0).abs() < 1e-18);
+        assert_eq!(c.learning_rate_at(2441), 0.0);
+        assert_eq!(c.learning_rate_at(5000), 0.0);
+    }
+
+    #[test]
+    fn without_a_horizon_both_schedules_span_the_run() {
+        let c = one_million(None);
+        assert_eq!(c.decay_updates(), 244);
+        assert_eq!(c.epsilon_at(25), 0.05);
+        assert!((c.epsilon_at(12) - (1.0 - 0.95 * 12.0 / 24.4)).abs() < 1e-15);
+        assert_eq!(c.learning_rate_at(122), 2.5e-4);
+        let constant = PqnConfig {
+            lr_linear_decay: false,
+            ..c
+        };
+        assert_eq!(constant.learning_rate_at(200), 5e-4);
+    }
+
+    #[test]
+    fn a_horizon_shorter_than_one_update_is_an_error_naming_it() {
+        let c = one_million(Some(4095));
+        match c.validate() {
+            Err(AgentError::Config { key, .. }) => assert_eq!(key, "total_timesteps_decay"),
+            other => panic!("expected a config error, got {other:?}"),
+        }
     }
 }

@@ -39,7 +39,7 @@ fn pqn_learns_cartpole() {
     let (envs, network) = setup::fitted(&envs, config.num_envs, 1, network);
     let mut agent = Pqn::new(config, network, envs, &Device::flex(), 1).unwrap();
     let mut returns = Vec::new();
-    while agent.updates_done() < agent.config().num_updates() {
+    while agent.updates_done() < agent.config().shape().num_updates() {
         let update = agent.update().unwrap();
         returns.extend(update.episodes.iter().map(|e| e.stats.episodic_return));
     }

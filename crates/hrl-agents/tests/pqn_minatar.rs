@@ -31,7 +31,7 @@ fn pqn_beats_random_on_minatar_breakout() {
     let (envs, network) = setup::fitted(&envs(0), config.num_envs, 3, network);
     let mut agent = Pqn::new(config, network, envs, &Device::flex(), 3).unwrap();
     let mut returns = Vec::new();
-    while agent.updates_done() < agent.config().num_updates() {
+    while agent.updates_done() < agent.config().shape().num_updates() {
         returns.extend(
             agent
                 .update()

@@ -22,6 +22,9 @@ pub enum EnvError {
     /// `sticky_action_prob` outside [0, 1].
     #[error("sticky_action_prob must be in [0, 1], got {0}")]
     StickyActionProb(f64),
+    /// `max_episode_steps` of 0.
+    #[error("max_episode_steps must be positive (agent steps per episode), got 0")]
+    MaxEpisodeSteps,
     /// An action id outside `0..num_actions`.
     #[error("action {action} is out of range: this environment takes actions 0..{num_actions}")]
     InvalidAction {

@@ -18,6 +18,7 @@ pub mod minatar;
 mod random_state;
 mod registry;
 mod state;
+mod time_limit;
 pub mod trace;
 mod vec_env;
 
@@ -28,4 +29,5 @@ pub use error::EnvError;
 pub use minatar::{Game, MinAtar, MinAtarConfig};
 pub use random_state::RandomState;
 pub use registry::{EnvOptions, atari_game, env_family, env_ids, make, make_atari};
+pub use time_limit::TimeLimit;
 pub use vec_env::{FinishedEpisode, STATE_FORMAT_VERSION, VecEnv, VecEnvConfig};

@@ -2,7 +2,7 @@
 
 use crate::atari::{Atari, AtariConfig, AtariOptions};
 use crate::minatar::{Game, MinAtar, MinAtarConfig};
-use crate::{CartPole, Env, EnvError};
+use crate::{CartPole, Env, EnvError, TimeLimit};
 
 /// Options for [`make`], every environment's in one struct; `None` keeps the environment's
 /// default. Setting an option the environment does not have is an error. In TOML (with the
@@ -38,6 +38,13 @@ pub struct EnvOptions {
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     pub minimal_action_set: Option<bool>,
+    /// End every episode after this many agent steps, as `truncated` (any environment; default
+    /// none beyond the game's own limits). gymnax's MinAtar games stop at 1,000.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub max_episode_steps: Option<u64>,
     /// Atari's preprocessing (frame skip, frame stack, episodic life, ...).
     #[cfg_attr(
         feature = "serde",
@@ -84,8 +91,17 @@ impl EnvOptions {
 
 /// Makes the environment registered as `env_id`. Call `reset` on it before stepping.
 pub fn make(env_id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, EnvError> {
+    let env = make_uncapped(env_id, options)?;
+    Ok(match options.max_episode_steps {
+        Some(max_episode_steps) => Box::new(TimeLimit::new(env, max_episode_steps)?),
+        None => env,
+    })
+}
+
+/// [`make`] without the `max_episode_steps` cap.
+fn make_uncapped(env_id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, EnvError> {
     if atari_game(env_id).is_some() {
-        return Ok(Box::new(make_atari(env_id, options)?));
+        return Ok(Box::new(atari(env_id, options)?));
     }
     if let Some(option) = options.atari.set_names().first() {
         return Err(EnvError::UnsupportedOption {
@@ -129,8 +145,21 @@ pub fn make(env_id: &str, options: &EnvOptions) -> Result<Box<dyn Env>, EnvError
 }
 
 /// Like [`make`] for an Atari id `atari/GAME`, returning the concrete [`Atari`] (for its raw
-/// screen, [`Atari::screen_rgb`]); any other id is an [`EnvError::UnknownEnv`].
+/// screen, [`Atari::screen_rgb`]); any other id is an [`EnvError::UnknownEnv`], and
+/// `max_episode_steps` (a wrapper's cap) an [`EnvError::UnsupportedOption`].
 pub fn make_atari(env_id: &str, options: &EnvOptions) -> Result<Atari, EnvError> {
+    if options.max_episode_steps.is_some() {
+        // The bare emulator has no wrapper: its own cap is `atari.max_episode_frames`.
+        return Err(EnvError::UnsupportedOption {
+            env_id: env_id.to_string(),
+            option: "max_episode_steps",
+        });
+    }
+    atari(env_id, options)
+}
+
+/// The Atari game of `env_id` with `options`, without the `max_episode_steps` cap.
+fn atari(env_id: &str, options: &EnvOptions) -> Result<Atari, EnvError> {
     let Some(game) = atari_game(env_id) else {
         return Err(EnvError::UnknownEnv {
             id: env_id.to_string(),

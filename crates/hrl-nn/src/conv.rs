@@ -233,8 +233,8 @@ pub struct ConvLayerConfig {
     pub stride: usize,
     /// One branch or two.
     pub branches: Branches,
-    /// Channel LayerNorm before each activation.
-    pub layer_norm: bool,
+    /// Channel LayerNorm before each activation, with this epsilon.
+    pub layer_norm: Option<f64>,
     /// Weight and bias initialiser.
     pub init: Init,
 }
@@ -260,9 +260,11 @@ impl ConvLayerConfig {
                 ),
                 bias: Some(self.init.bias(self.c_out, fan_in, device)),
             },
-            norm: self
-                .layer_norm
-                .then(|| LayerNormConfig::new(self.c_out).init(device)),
+            norm: self.layer_norm.map(|epsilon| {
+                LayerNormConfig::new(self.c_out)
+                    .with_epsilon(epsilon)
+                    .init(device)
+            }),
             activation,
         };
         ConvLayer {
@@ -278,7 +280,11 @@ impl ConvLayerConfig {
     pub fn num_params(&self) -> usize {
         let per_branch = self.c_out * self.c_in * self.kernel * self.kernel
             + self.c_out
-            + if self.layer_norm { 2 * self.c_out } else { 0 };
+            + if self.layer_norm.is_some() {
+                2 * self.c_out
+            } else {
+                0
+            };
         per_branch * branch_count(self.branches)
     }
 }

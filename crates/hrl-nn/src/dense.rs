@@ -88,8 +88,8 @@ pub struct DenseLayerConfig {
     pub d_output: usize,
     /// One branch or two.
     pub branches: Branches,
-    /// LayerNorm before each activation.
-    pub layer_norm: bool,
+    /// LayerNorm before each activation, with this epsilon.
+    pub layer_norm: Option<f64>,
     /// Weight and bias initialiser (each branch draws its own values).
     pub init: Init,
 }
@@ -99,9 +99,11 @@ impl DenseLayerConfig {
     pub fn init(&self, device: &Device) -> DenseLayer {
         let branch = |activation| DenseBranch {
             linear: linear(self.d_input, self.d_output, self.init, device),
-            norm: self
-                .layer_norm
-                .then(|| LayerNormConfig::new(self.d_output).init(device)),
+            norm: self.layer_norm.map(|epsilon| {
+                LayerNormConfig::new(self.d_output)
+                    .with_epsilon(epsilon)
+                    .init(device)
+            }),
             activation,
         };
         DenseLayer {
@@ -115,7 +117,7 @@ impl DenseLayerConfig {
     pub fn num_params(&self) -> usize {
         let per_branch = self.d_input * self.d_output
             + self.d_output
-            + if self.layer_norm {
+            + if self.layer_norm.is_some() {
                 2 * self.d_output
             } else {
                 0

@@ -140,7 +140,7 @@ impl NetworkConfig {
             rows.push(LayerSummary {
                 name: format!("conv{}", index + 1),
                 kind: "conv",
-                spec: layer_spec(conv.branches, conv.layer_norm),
+                spec: layer_spec(conv.branches, conv.layer_norm.is_some()),
                 input: shape,
                 output: output.clone(),
                 params: conv.num_params(),
@@ -157,7 +157,7 @@ impl NetworkConfig {
             rows.push(LayerSummary {
                 name,
                 kind: "dense",
-                spec: layer_spec(layer.branches, layer.layer_norm),
+                spec: layer_spec(layer.branches, layer.layer_norm.is_some()),
                 input: vec![layer.d_input],
                 output: vec![layer.d_output],
                 params: layer.num_params(),

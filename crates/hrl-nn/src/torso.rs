@@ -23,6 +23,9 @@ use crate::repr::{Activation, Branches, ReprSpec};
 /// [`crate::repr::MAX_WIDTH`].
 pub const MAX_OBS_ELEMENTS: usize = 1 << 28;
 
+/// LayerNorm's epsilon unless a network says otherwise: PyTorch's and burn's.
+pub const DEFAULT_LAYER_NORM_EPSILON: f64 = 1e-5;
+
 /// Errors in a network description.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NetError {
@@ -175,6 +178,9 @@ pub struct TorsoConfig {
     pub placement: HrPlacement,
     /// LayerNorm before every hidden activation (PQN).
     pub layer_norm_all: bool,
+    /// The epsilon of every LayerNorm (added to the variance): PyTorch's and burn's 1e-5 by
+    /// default, Flax's 1e-6 in the presets that follow JAX references.
+    pub layer_norm_epsilon: f64,
     /// Widths of the dense layers before the representation layer.
     pub hidden: Vec<usize>,
     /// Initialiser of every torso layer.
@@ -193,6 +199,7 @@ impl TorsoConfig {
             repr,
             placement: HrPlacement::Final,
             layer_norm_all: false,
+            layer_norm_epsilon: DEFAULT_LAYER_NORM_EPSILON,
             hidden: kind.default_hidden(),
             init: Init::TorchDefault,
             input_scale: if kind == TorsoKind::Nature {
@@ -231,7 +238,8 @@ impl TorsoConfig {
         } else {
             Branches::Single(Activation::Relu)
         };
-        let hidden_norm = self.layer_norm_all || (spec_everywhere && self.repr.layer_norm);
+        let norm = |on: bool| on.then_some(self.layer_norm_epsilon);
+        let hidden_norm = norm(self.layer_norm_all || (spec_everywhere && self.repr.layer_norm));
 
         let mut convs = Vec::new();
         let mut features = self.obs_shape.iter().product::<usize>();
@@ -290,7 +298,7 @@ impl TorsoConfig {
             d_input: features,
             d_output: width,
             branches: self.repr.branches,
-            layer_norm: self.repr.layer_norm || self.layer_norm_all,
+            layer_norm: norm(self.repr.layer_norm || self.layer_norm_all),
             init: self.init,
         };
         Ok(TorsoPlan {

@@ -34,7 +34,7 @@ fn check(case: (usize, usize, usize, usize, usize, usize, usize), seed: u64) {
         kernel,
         stride,
         branches: Branches::Single(Activation::Identity),
-        layer_norm: false,
+        layer_norm: None,
         init: Init::TorchDefault,
     }
     .init(&device);

@@ -11,7 +11,8 @@ use hrl_nn::dense::DenseLayerConfig;
 use hrl_nn::init::Init;
 use hrl_nn::repr::{Activation, Branches};
 
-const LN_EPS: f64 = 1e-5;
+/// Not the default (1e-5), so that the layers use the configured epsilon or fail here.
+const LN_EPS: f64 = 1e-3;
 
 fn to_f64<const D: usize>(t: Tensor<D>) -> Vec<f64> {
     t.into_data()
@@ -130,7 +131,7 @@ fn dense_case(first: Activation, second: Activation, layer_norm: bool) {
         d_input: d_in,
         d_output: d_out,
         branches: Branches::Hadamard(first, second),
-        layer_norm,
+        layer_norm: layer_norm.then_some(LN_EPS),
         init: Init::TorchDefault,
     }
     .init(&device);
@@ -252,7 +253,7 @@ fn hadamard_conv_with_channel_norm_gradients() {
         kernel,
         stride: 1,
         branches: Branches::Hadamard(Activation::Tanh, Activation::Tanh),
-        layer_norm: true,
+        layer_norm: Some(LN_EPS),
         init: Init::TorchDefault,
     }
     .init(&device);

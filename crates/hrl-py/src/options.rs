@@ -12,10 +12,11 @@ use crate::error::Error;
 /// Every option keyword, in the order the error for an unknown one lists them: the shared
 /// fields of [`EnvOptions`], then its Atari-only ones (flat in Python, `EnvOptions::atari` in
 /// Rust).
-pub const NAMES: [&str; 13] = [
+pub const NAMES: [&str; 14] = [
     "sticky_action_prob",
     "difficulty_ramping",
     "minimal_action_set",
+    "max_episode_steps",
     "noop_max",
     "frame_skip",
     "max_pool",
@@ -49,6 +50,7 @@ pub fn parse(options: Option<&Bound<'_, PyDict>>) -> Result<EnvOptions, Error> {
             "sticky_action_prob" => parsed.sticky_action_prob = Some(float(&what, &value)?),
             "difficulty_ramping" => parsed.difficulty_ramping = Some(boolean(&what, &value)?),
             "minimal_action_set" => parsed.minimal_action_set = Some(boolean(&what, &value)?),
+            "max_episode_steps" => parsed.max_episode_steps = Some(u64_arg(&what, &value)?),
             "noop_max" => parsed.atari.noop_max = Some(u32_arg(&what, &value)?),
             "frame_skip" => parsed.atari.frame_skip = Some(u32_arg(&what, &value)?),
             "max_pool" => parsed.atari.max_pool = Some(boolean(&what, &value)?),

@@ -18,7 +18,7 @@ use hrl_nn::diag::DiagConfig;
 use hrl_nn::init::Init;
 use hrl_nn::network::{Head, NetworkConfig};
 use hrl_nn::repr::ReprSpec;
-use hrl_nn::torso::{HrPlacement, TorsoConfig, TorsoKind};
+use hrl_nn::torso::{DEFAULT_LAYER_NORM_EPSILON, HrPlacement, TorsoConfig, TorsoKind};
 
 /// The presets compiled into the binary: `(name, TOML text)`.
 pub const PRESETS: [(&str, &str); 9] = [
@@ -142,6 +142,9 @@ pub struct NetworkSection {
     pub hr_placement: HrPlacement,
     /// LayerNorm before every hidden activation.
     pub layer_norm_all: bool,
+    /// Epsilon of every LayerNorm (PyTorch's 1e-5 if absent; Flax's is 1e-6).
+    #[serde(default = "default_layer_norm_epsilon")]
+    pub layer_norm_epsilon: f64,
     /// Initialiser of the torso.
     pub init: Init,
     /// The output head: `{ kind = "q", init = ... }` or
@@ -152,6 +155,10 @@ pub struct NetworkSection {
     /// Dense layers before the representation layer; the torso's default if absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hidden: Option<Vec<usize>>,
+}
+
+fn default_layer_norm_epsilon() -> f64 {
+    DEFAULT_LAYER_NORM_EPSILON
 }
 
 /// Greedy evaluation during training (as purejaxql's test episodes).
@@ -623,6 +630,13 @@ impl TrainConfig {
                 ),
             ));
         }
+        let epsilon = self.network.layer_norm_epsilon;
+        if !(epsilon > 0.0 && epsilon.is_finite()) {
+            return Err(value(
+                "network.layer_norm_epsilon",
+                format!("must be positive and finite, got {epsilon}"),
+            ));
+        }
         if self.log.probe_size == 0 || self.log.diag_points == 0 {
             return Err(value(
                 "log",
@@ -650,6 +664,7 @@ impl TrainConfig {
         let mut torso = TorsoConfig::new(n.torso, self.repr);
         torso.placement = n.hr_placement;
         torso.layer_norm_all = n.layer_norm_all;
+        torso.layer_norm_epsilon = n.layer_norm_epsilon;
         torso.init = n.init;
         torso.input_scale = n.input_scale;
         if let Some(hidden) = &n.hidden {
@@ -796,6 +811,65 @@ mod tests {
             TrainConfig::from_text_with(&config.to_toml(), "round trip", &Overrides::default())
                 .unwrap();
         assert_eq!(again, config);
+    }
+
+    #[test]
+    fn the_layer_norm_epsilon_reaches_every_layer_norm_and_defaults_to_pytorchs() {
+        let config = resolve(Overrides::default()).unwrap();
+        assert_eq!(
+            config.network.layer_norm_epsilon, 1e-6,
+            "the PQN MinAtar preset"
+        );
+        let spec = hrl_env::make(&config.env, &config.env_options)
+            .unwrap()
+            .spec()
+            .clone();
+        let network = config.network_config(&spec);
+        let plan = network.torso.plan(128).unwrap();
+        let norms: Vec<_> = plan.convs.iter().map(|c| c.layer_norm).collect();
+        assert_eq!(norms, [Some(1e-6)]);
+        assert_eq!(plan.repr.layer_norm, Some(1e-6));
+        // A config written before the setting existed keeps the epsilon it ran with.
+        let text: String = config
+            .to_toml()
+            .lines()
+            .filter(|line| !line.starts_with("layer_norm_epsilon"))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        assert!(!text.contains("layer_norm_epsilon"));
+        let old = TrainConfig::from_text_with(&text, "old", &Overrides::default()).unwrap();
+        assert_eq!(old.network.layer_norm_epsilon, 1e-5);
+        let bad = resolve(Overrides {
+            set: vec!["network.layer_norm_epsilon=0.0".into()],
+            ..Overrides::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(bad.contains("network.layer_norm_epsilon"), "{bad}");
+    }
+
+    #[test]
+    fn a_gymnax_style_episode_cap_is_an_environment_option() {
+        let config = resolve(Overrides {
+            set: vec!["env_options.max_episode_steps=1000".into()],
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(config.env_options.max_episode_steps, Some(1000));
+        let again =
+            TrainConfig::from_text_with(&config.to_toml(), "round trip", &Overrides::default())
+                .unwrap();
+        assert_eq!(again, config);
+        let zero = resolve(Overrides {
+            set: vec!["env_options.max_episode_steps=0".into()],
+            ..Overrides::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            zero.contains("max_episode_steps must be positive"),
+            "{zero}"
+        );
     }
 
     #[test]
