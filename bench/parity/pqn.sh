@@ -77,7 +77,7 @@ for side in $SIDES; do
                         --seed "$seed" --steps "$STEPS" --threads 1 --out "$run" \
                         --set env_options.sticky_action_prob=0.0 \
                         --set env_options.minimal_action_set=true \
-                        --set env_options.max_episode_steps=1000 >/dev/null; } 2> "$run.cpu"
+                        --set env_options.max_episode_steps=1000 >/dev/null 2>"$run.log"; } 2> "$run.cpu"
                 done
                 python3 bench/parity/hrl_episodes.py --env "$game" --out "$OUT/hrl-$game.csv" \
                     $(for ((seed = 0; seed < SEEDS; seed++)); do echo "$runs/$game.s$seed"; done)

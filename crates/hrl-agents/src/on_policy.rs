@@ -10,7 +10,7 @@ use std::path::Path;
 use burn::module::Module;
 use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
-use hrl_env::{EnvSpec, VecEnv};
+use hrl_env::{EnvSpec, FinishedEpisode, VecEnv};
 use hrl_nn::network::NetworkConfig;
 use hrl_nn::torso::NetError;
 
@@ -80,9 +80,39 @@ impl RolloutShape {
     }
 }
 
+/// What every on-policy update reports, whatever the algorithm.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpdateStats {
+    /// Mean loss over the update's minibatches.
+    pub loss: f64,
+    /// Mean global gradient norm before clipping.
+    pub grad_norm: f64,
+    /// Learning rate used.
+    pub learning_rate: f64,
+    /// Episodes that ended during the rollout.
+    pub episodes: Vec<FinishedEpisode>,
+}
+
+impl UpdateStats {
+    /// The training loop's [`Report`] of the update: these values, ε for ε-greedy agents and
+    /// the algorithm's own columns.
+    pub fn report(self, epsilon: Option<f64>, extra: Vec<(Column, f64)>) -> Report {
+        Report {
+            loss: Some(self.loss),
+            grad_norm: Some(self.grad_norm),
+            epsilon,
+            learning_rate: self.learning_rate,
+            episodes: self.episodes,
+            extra,
+        }
+    }
+}
+
 /// What one on-policy algorithm adds to [`OnPolicy`]: its hyperparameters, its own buffers and
 /// its update.
 pub trait OnPolicyAlgorithm: Sized {
+    /// Its hyperparameters.
+    type Config;
     /// The network it trains.
     type Model: Module;
     /// Which algorithm it is.
@@ -91,6 +121,10 @@ pub trait OnPolicyAlgorithm: Sized {
     const COLUMNS: &'static [Column];
     /// Mixed into the run seed for the agent's random stream, apart from other algorithms'.
     const RNG_SALT: u64;
+    /// The algorithm's part of a new agent, `config` checked (errors name the key).
+    fn from_config(config: Self::Config) -> Result<Self, AgentError>;
+    /// The hyperparameters.
+    fn config(&self) -> &Self::Config;
     /// A freshly initialised network of `network` on `device`.
     fn init_model(network: &NetworkConfig, device: &Device) -> Result<Self::Model, NetError>;
     /// A fresh optimiser.
@@ -122,16 +156,17 @@ pub struct OnPolicy<A: OnPolicyAlgorithm> {
 }
 
 impl<A: OnPolicyAlgorithm> OnPolicy<A> {
-    /// The agent on `envs` (`num_envs` copies, seeded by the caller) with a fresh
-    /// network of `network` (fitted to them: [`fit_network`](crate::agent::fit_network)) on the
-    /// autodiff form of `device`, seeded with `seed`.
-    pub(crate) fn build(
-        algo: A,
+    /// Builds the agent on `envs` (`num_envs` copies, seeded by the caller) with a fresh
+    /// network of `network` (fitted to them: [`fit_network`](crate::agent::fit_network)).
+    /// `device` is the plain device; training runs on its autodiff form, seeded with `seed`.
+    pub fn new(
+        config: A::Config,
         network: NetworkConfig,
         envs: VecEnv<f32>,
         device: &Device,
         seed: u64,
     ) -> Result<OnPolicy<A>, AgentError> {
+        let algo = A::from_config(config)?;
         let shape = algo.shape();
         let devices = agent::setup(&envs, shape.num_envs, &network, device, seed)?;
         let model = A::init_model(&network, &devices.train)?;
@@ -148,6 +183,11 @@ impl<A: OnPolicyAlgorithm> OnPolicy<A> {
             updates_done: 0,
             obs_len,
         })
+    }
+
+    /// The hyperparameters.
+    pub fn config(&self) -> &A::Config {
+        self.algo.config()
     }
 
     /// Updates done so far.

@@ -10,7 +10,7 @@ use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Tensor};
-use hrl_env::{FinishedEpisode, VecEnv};
+use hrl_env::FinishedEpisode;
 use hrl_nn::network::{ActorCritic, NetworkConfig};
 use hrl_nn::torso::NetError;
 
@@ -19,7 +19,7 @@ use crate::agent::Report;
 use crate::algo::Algo;
 use crate::checks;
 use crate::column::Column;
-use crate::on_policy::{OnPolicy, OnPolicyAlgorithm, RolloutShape};
+use crate::on_policy::{OnPolicy, OnPolicyAlgorithm, RolloutShape, UpdateStats};
 use crate::optim::{AdamConfig, clip_global_norm};
 use crate::policy::{Policy, sample_categorical};
 use crate::returns;
@@ -114,20 +114,14 @@ impl PpoConfig {
 /// What one update did.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PpoUpdate {
-    /// Mean total loss over the minibatches.
-    pub loss: f64,
+    /// The mean total loss, gradient norm, learning rate and finished episodes.
+    pub stats: UpdateStats,
     /// Mean clipped-surrogate loss.
     pub policy_loss: f64,
     /// Mean value loss.
     pub value_loss: f64,
     /// Mean policy entropy.
     pub entropy: f64,
-    /// Mean global gradient norm before clipping.
-    pub grad_norm: f64,
-    /// Learning rate used.
-    pub learning_rate: f64,
-    /// Episodes that ended during the rollout.
-    pub episodes: Vec<FinishedEpisode>,
 }
 
 /// `metrics.csv`: the mean clipped-surrogate loss of an update.
@@ -164,10 +158,25 @@ pub struct PpoLearner {
 pub type Ppo = OnPolicy<PpoLearner>;
 
 impl OnPolicyAlgorithm for PpoLearner {
+    type Config = PpoConfig;
     type Model = ActorCritic;
     const ALGO: Algo = Algo::Ppo;
     const COLUMNS: &'static [Column] = &[POLICY_LOSS, VALUE_LOSS, ENTROPY];
     const RNG_SALT: u64 = 0x5050_4f5f_5247;
+
+    fn from_config(config: PpoConfig) -> Result<PpoLearner, AgentError> {
+        config.validate()?;
+        let batch = config.shape().batch_size();
+        Ok(PpoLearner {
+            config,
+            log_probs: vec![0.0; batch],
+            advantages: vec![0.0; batch],
+        })
+    }
+
+    fn config(&self) -> &PpoConfig {
+        &self.config
+    }
 
     fn init_model(network: &NetworkConfig, device: &Device) -> Result<ActorCritic, NetError> {
         network.init_actor_critic(device)
@@ -187,18 +196,12 @@ impl OnPolicyAlgorithm for PpoLearner {
 
     fn advance(agent: &mut Ppo) -> Result<Report, AgentError> {
         let update = agent.update()?;
-        Ok(Report {
-            loss: Some(update.loss),
-            grad_norm: Some(update.grad_norm),
-            epsilon: None,
-            learning_rate: update.learning_rate,
-            episodes: update.episodes,
-            extra: vec![
-                (POLICY_LOSS, update.policy_loss),
-                (VALUE_LOSS, update.value_loss),
-                (ENTROPY, update.entropy),
-            ],
-        })
+        let extra = vec![
+            (POLICY_LOSS, update.policy_loss),
+            (VALUE_LOSS, update.value_loss),
+            (ENTROPY, update.entropy),
+        ];
+        Ok(update.stats.report(None, extra))
     }
 
     fn policy(model: &ActorCritic) -> Policy {
@@ -207,31 +210,6 @@ impl OnPolicyAlgorithm for PpoLearner {
 }
 
 impl Ppo {
-    /// Builds the agent on `envs` (`config.num_envs` copies, seeded by the caller) with the
-    /// actor-critic network of `network` (fitted to them: [`fit_network`](crate::agent::fit_network)).
-    /// `device` is the plain device; training runs on its autodiff form, seeded with `seed`.
-    pub fn new(
-        config: PpoConfig,
-        network: NetworkConfig,
-        envs: VecEnv<f32>,
-        device: &Device,
-        seed: u64,
-    ) -> Result<Ppo, AgentError> {
-        config.validate()?;
-        let batch = config.shape().batch_size();
-        let learner = PpoLearner {
-            config,
-            log_probs: vec![0.0; batch],
-            advantages: vec![0.0; batch],
-        };
-        OnPolicy::build(learner, network, envs, device, seed)
-    }
-
-    /// The hyperparameters.
-    pub fn config(&self) -> &PpoConfig {
-        &self.algo.config
-    }
-
     /// Learning rate of the current update.
     pub fn learning_rate(&self) -> f64 {
         let c = &self.algo.config;
@@ -254,7 +232,7 @@ impl Ppo {
             &mut self.algo.advantages,
         );
         let mut update = self.train_on_rollout(learning_rate)?;
-        update.episodes = episodes;
+        update.stats.episodes = episodes;
         self.updates_done += 1;
         Ok(update)
     }
@@ -374,13 +352,15 @@ impl Ppo {
         }
         let n = means.count as f64;
         Ok(PpoUpdate {
-            loss: means.loss / n,
+            stats: UpdateStats {
+                loss: means.loss / n,
+                grad_norm: means.grad_norm / n,
+                learning_rate,
+                episodes: Vec::new(),
+            },
             policy_loss: means.policy_loss / n,
             value_loss: means.value_loss / n,
             entropy: means.entropy / n,
-            grad_norm: means.grad_norm / n,
-            learning_rate,
-            episodes: Vec::new(),
         })
     }
 }

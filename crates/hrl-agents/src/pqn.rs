@@ -10,7 +10,7 @@
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
-use hrl_env::{FinishedEpisode, VecEnv};
+use hrl_env::FinishedEpisode;
 use hrl_nn::network::{NetworkConfig, QNetwork};
 use hrl_nn::torso::NetError;
 
@@ -19,7 +19,7 @@ use crate::agent::Report;
 use crate::algo::Algo;
 use crate::checks;
 use crate::column::Column;
-use crate::on_policy::{OnPolicy, OnPolicyAlgorithm, RolloutShape};
+use crate::on_policy::{OnPolicy, OnPolicyAlgorithm, RolloutShape, UpdateStats};
 use crate::optim::{RAdamConfig, clip_global_norm};
 use crate::policy::Policy;
 use crate::returns;
@@ -156,16 +156,10 @@ impl PqnConfig {
 /// What one update did.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PqnUpdate {
-    /// Mean loss over the update's minibatches.
-    pub loss: f64,
-    /// Mean global gradient norm before clipping.
-    pub grad_norm: f64,
+    /// The mean loss, gradient norm, learning rate and finished episodes.
+    pub stats: UpdateStats,
     /// ε used in the rollout.
     pub epsilon: f64,
-    /// Learning rate used.
-    pub learning_rate: f64,
-    /// Episodes that ended during the rollout.
-    pub episodes: Vec<FinishedEpisode>,
 }
 
 /// PQN's part of its agent: the hyperparameters and the Q(λ) targets of a rollout.
@@ -180,10 +174,23 @@ pub struct PqnLearner {
 pub type Pqn = OnPolicy<PqnLearner>;
 
 impl OnPolicyAlgorithm for PqnLearner {
+    type Config = PqnConfig;
     type Model = QNetwork;
     const ALGO: Algo = Algo::Pqn;
     const COLUMNS: &'static [Column] = &[];
     const RNG_SALT: u64 = 0x5051_4e5f_5247;
+
+    fn from_config(config: PqnConfig) -> Result<PqnLearner, AgentError> {
+        config.validate()?;
+        Ok(PqnLearner {
+            targets: vec![0.0; config.shape().batch_size()],
+            config,
+        })
+    }
+
+    fn config(&self) -> &PqnConfig {
+        &self.config
+    }
 
     fn init_model(network: &NetworkConfig, device: &Device) -> Result<QNetwork, NetError> {
         network.init_q(device)
@@ -199,14 +206,7 @@ impl OnPolicyAlgorithm for PqnLearner {
 
     fn advance(agent: &mut Pqn) -> Result<Report, AgentError> {
         let update = agent.update()?;
-        Ok(Report {
-            loss: Some(update.loss),
-            grad_norm: Some(update.grad_norm),
-            epsilon: Some(update.epsilon),
-            learning_rate: update.learning_rate,
-            episodes: update.episodes,
-            extra: Vec::new(),
-        })
+        Ok(update.stats.report(Some(update.epsilon), Vec::new()))
     }
 
     fn policy(model: &QNetwork) -> Policy {
@@ -215,29 +215,6 @@ impl OnPolicyAlgorithm for PqnLearner {
 }
 
 impl Pqn {
-    /// Builds the agent on `envs` (`config.num_envs` copies, seeded by the caller) with the
-    /// Q-network of `network` (fitted to them: [`fit_network`](crate::agent::fit_network)).
-    /// `device` is the plain device; training runs on its autodiff form, seeded with `seed`.
-    pub fn new(
-        config: PqnConfig,
-        network: NetworkConfig,
-        envs: VecEnv<f32>,
-        device: &Device,
-        seed: u64,
-    ) -> Result<Pqn, AgentError> {
-        config.validate()?;
-        let learner = PqnLearner {
-            targets: vec![0.0; config.shape().batch_size()],
-            config,
-        };
-        OnPolicy::build(learner, network, envs, device, seed)
-    }
-
-    /// The hyperparameters.
-    pub fn config(&self) -> &PqnConfig {
-        &self.algo.config
-    }
-
     /// ε at the current update ([`PqnConfig::epsilon_at`]).
     pub fn epsilon(&self) -> f64 {
         self.algo.config.epsilon_at(self.updates_done)
@@ -257,11 +234,13 @@ impl Pqn {
         let (loss, grad_norm) = self.train_on_rollout(learning_rate)?;
         self.updates_done += 1;
         Ok(PqnUpdate {
-            loss,
-            grad_norm,
+            stats: UpdateStats {
+                loss,
+                grad_norm,
+                learning_rate,
+                episodes,
+            },
             epsilon,
-            learning_rate,
-            episodes,
         })
     }
 

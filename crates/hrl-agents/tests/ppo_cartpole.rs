@@ -41,7 +41,13 @@ fn ppo_learns_cartpole() {
     let mut returns = Vec::new();
     while agent.updates_done() < agent.config().shape().num_updates() {
         let update = agent.update().unwrap();
-        returns.extend(update.episodes.iter().map(|e| e.stats.episodic_return));
+        returns.extend(
+            update
+                .stats
+                .episodes
+                .iter()
+                .map(|e| e.stats.episodic_return),
+        );
     }
     let last = &returns[returns.len() - 20..];
     let mean = last.iter().sum::<f64>() / 20.0;

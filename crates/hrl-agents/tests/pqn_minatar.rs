@@ -36,6 +36,7 @@ fn pqn_beats_random_on_minatar_breakout() {
             agent
                 .update()
                 .unwrap()
+                .stats
                 .episodes
                 .iter()
                 .map(|e| e.stats.episodic_return),

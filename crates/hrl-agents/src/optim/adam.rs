@@ -19,7 +19,7 @@ use burn::tensor::{Device, Tensor};
 
 use multiversion::multiversion;
 
-use super::host::{HostValues, on_host};
+use super::host::{MomentStep, on_host};
 
 /// Adam's settings; the defaults are burn's (ε 1e-5; PyTorch's is 1e-8).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -87,24 +87,9 @@ impl Optimizer for Adam {
             beta_2: b2,
             epsilon,
         } = self.config;
-        let device = tensor.device();
-        let mut theta = HostValues::of(tensor);
-        let grad = HostValues::<D>::of(grad);
-        let (time, mut m, mut v, fresh) = match state {
-            Some(state) => (
-                state.momentum.time + 1,
-                HostValues::of(state.momentum.moment_1),
-                HostValues::of(state.momentum.moment_2),
-                false,
-            ),
-            None => (
-                1,
-                HostValues::zeros_like(&grad),
-                HostValues::zeros_like(&grad),
-                true,
-            ),
-        };
-        let t = i32::try_from(time).unwrap_or(i32::MAX);
+        let previous = state.map(|s| (s.momentum.time, s.momentum.moment_1, s.momentum.moment_2));
+        let values = MomentStep::take(tensor, grad, previous);
+        let t = values.exponent();
         let correction_2 = (1.0 - b2.powi(t)).sqrt();
         let step = AdamStep {
             beta_1: b1,
@@ -112,18 +97,12 @@ impl Optimizer for Adam {
             factor: correction_2 / (1.0 - b1.powi(t)),
             epsilon: epsilon * correction_2,
             lr: lr as f32,
-            fresh,
+            fresh: values.fresh,
         };
-        adam_update(
-            theta.values_mut(),
-            grad.values(),
-            m.values_mut(),
-            v.values_mut(),
-            &step,
-        );
-        let momentum =
-            AdaptiveMomentumState::new(time, m.into_tensor(&device), v.into_tensor(&device));
-        (theta.into_tensor(&device), Some(AdamState::new(momentum)))
+        let time = values.time;
+        let (theta, m, v) = values.apply(|theta, g, m, v| adam_update(theta, g, m, v, &step));
+        let momentum = AdaptiveMomentumState::new(time, m, v);
+        (theta, Some(AdamState::new(momentum)))
     }
 
     fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {

@@ -57,3 +57,71 @@ impl<const D: usize> HostValues<D> {
         Tensor::from_data(self.data, device)
     }
 }
+
+/// One step of a two-moment optimiser (Adam, RAdam) on the host: the parameter, its gradient and
+/// both moments as values, the moments zeros before the first step.
+pub struct MomentStep<const D: usize> {
+    device: Device,
+    /// Steps taken, this one included (1 at the first).
+    pub time: usize,
+    /// No moments yet: this step sets them instead of decaying them.
+    pub fresh: bool,
+    theta: HostValues<D>,
+    grad: HostValues<D>,
+    moment_1: HostValues<D>,
+    moment_2: HostValues<D>,
+}
+
+impl<const D: usize> MomentStep<D> {
+    /// Takes `tensor` (for which [`on_host`] holds), `grad` and `previous`: the steps taken so far
+    /// and both moments after them, `None` before the first step.
+    pub fn take(
+        tensor: Tensor<D>,
+        grad: Tensor<D>,
+        previous: Option<(usize, Tensor<D>, Tensor<D>)>,
+    ) -> Self {
+        let device = tensor.device();
+        let grad = HostValues::of(grad);
+        let (time, fresh, moment_1, moment_2) = match previous {
+            Some((time, m, v)) => (time + 1, false, HostValues::of(m), HostValues::of(v)),
+            None => (
+                1,
+                true,
+                HostValues::zeros_like(&grad),
+                HostValues::zeros_like(&grad),
+            ),
+        };
+        MomentStep {
+            device,
+            time,
+            fresh,
+            theta: HostValues::of(tensor),
+            grad,
+            moment_1,
+            moment_2,
+        }
+    }
+
+    /// `time` as the exponent of the bias corrections `β^t`.
+    pub fn exponent(&self) -> i32 {
+        i32::try_from(self.time).unwrap_or(i32::MAX)
+    }
+
+    /// Runs `update(θ, g, m, v)` over the values; the new parameter and moments as tensors.
+    pub fn apply(
+        mut self,
+        update: impl FnOnce(&mut [f32], &[f32], &mut [f32], &mut [f32]),
+    ) -> (Tensor<D>, Tensor<D>, Tensor<D>) {
+        update(
+            self.theta.values_mut(),
+            self.grad.values(),
+            self.moment_1.values_mut(),
+            self.moment_2.values_mut(),
+        );
+        (
+            self.theta.into_tensor(&self.device),
+            self.moment_1.into_tensor(&self.device),
+            self.moment_2.into_tensor(&self.device),
+        )
+    }
+}

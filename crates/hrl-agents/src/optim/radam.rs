@@ -17,7 +17,7 @@ use burn_pack::Scalar;
 
 use multiversion::multiversion;
 
-use super::host::{HostValues, on_host};
+use super::host::{MomentStep, on_host};
 
 /// RAdam's settings; the defaults are optax's.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -154,56 +154,32 @@ impl RAdam {
     fn step_on_host<const D: usize>(
         &self,
         lr: LearningRate,
-        tensor: Tensor<D>,
-        grad: Tensor<D>,
-        state: Option<RAdamState<D>>,
-    ) -> (Tensor<D>, Option<RAdamState<D>>) {
+        values: MomentStep<D>,
+    ) -> (Tensor<D>, RAdamState<D>) {
         let c = &self.config;
-        let (b1, b2) = (c.beta_1, c.beta_2);
-        let device = tensor.device();
-        let mut theta = HostValues::of(tensor);
-        let grad = HostValues::<D>::of(grad);
-        let (time, mut m, mut v, fresh) = match state {
-            Some(s) => (
-                s.time + 1,
-                HostValues::of(s.moment_1),
-                HostValues::of(s.moment_2),
-                false,
-            ),
-            None => (
-                1,
-                HostValues::zeros_like(&grad),
-                HostValues::zeros_like(&grad),
-                true,
-            ),
-        };
-        let t = i32::try_from(time).unwrap_or(i32::MAX);
+        let t = values.exponent();
         let (scale, adaptive) = c.rectification(t);
         let step = RAdamStep {
-            beta_1: b1 as f32,
-            beta_2: b2 as f32,
-            keep_1: (1.0 - b1) as f32,
-            keep_2: (1.0 - b2) as f32,
-            correction_1: (1.0 - b1.powi(t)) as f32,
-            correction_2: (1.0 - b2.powi(t)) as f32,
+            beta_1: c.beta_1 as f32,
+            beta_2: c.beta_2 as f32,
+            keep_1: (1.0 - c.beta_1) as f32,
+            keep_2: (1.0 - c.beta_2) as f32,
+            correction_1: (1.0 - c.beta_1.powi(t)) as f32,
+            correction_2: (1.0 - c.beta_2.powi(t)) as f32,
             scale: adaptive.then_some(scale as f32),
             epsilon: c.epsilon as f32,
             lr: lr as f32,
-            fresh,
+            fresh: values.fresh,
         };
-        radam_update(
-            theta.values_mut(),
-            grad.values(),
-            m.values_mut(),
-            v.values_mut(),
-            &step,
-        );
+        let time = i64::try_from(values.time).unwrap_or(i64::MAX);
+        let (theta, moment_1, moment_2) =
+            values.apply(|theta, g, m, v| radam_update(theta, g, m, v, &step));
         let state = RAdamState {
             time,
-            moment_1: m.into_tensor(&device),
-            moment_2: v.into_tensor(&device),
+            moment_1,
+            moment_2,
         };
-        (theta.into_tensor(&device), Some(state))
+        (theta, state)
     }
 }
 
@@ -254,11 +230,15 @@ impl Optimizer for RAdam {
         grad: Tensor<D>,
         state: Option<Self::State<D>>,
     ) -> (Tensor<D>, Option<Self::State<D>>) {
-        if on_host(&tensor) {
-            self.step_on_host(lr, tensor, grad, state)
-        } else {
-            self.step_with_tensor_ops(lr, tensor, grad, state)
+        if !on_host(&tensor) {
+            return self.step_with_tensor_ops(lr, tensor, grad, state);
         }
+        let previous = state.map(|s| {
+            let steps = usize::try_from(s.time).unwrap_or(0);
+            (steps, s.moment_1, s.moment_2)
+        });
+        let (theta, state) = self.step_on_host(lr, MomentStep::take(tensor, grad, previous));
+        (theta, Some(state))
     }
 
     fn to_device<const D: usize>(mut state: Self::State<D>, device: &Device) -> Self::State<D> {
@@ -333,7 +313,7 @@ mod tests {
         for step in 0..12 {
             let grad = Tensor::<2>::random([3, 4], Distribution::Normal(0.0, 1.0), &device);
             let lr = 1e-3 * f64::from(step + 1);
-            fused = optimizer.step_on_host(lr, fused.0, grad.clone(), fused.1);
+            fused = optimizer.step(lr, fused.0, grad.clone(), fused.1);
             reference = optimizer.step_with_tensor_ops(lr, reference.0, grad, reference.1);
             assert_eq!(bits(&fused.0), bits(&reference.0), "step {step}");
             let (a, b) = (fused.1.as_ref().unwrap(), reference.1.as_ref().unwrap());
