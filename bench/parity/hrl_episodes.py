@@ -4,7 +4,7 @@ the number of episodes that finished by it since the previous one and the sum of
 
 Usage: python hrl_episodes.py --env NAME --out FILE.csv RUN_DIR...
 Each RUN_DIR is an `hrl train --out` folder (its config.toml names the seed) with RUN_DIR.cpu
-beside it holding "USER SYSTEM" CPU seconds (bash's `time` with TIMEFORMAT='%3U %3S'). Writes
+beside it holding "USER SYSTEM" CPU seconds on its last line (bash's `time` with TIMEFORMAT='%3U %3S'). Writes
 FILE.csv and FILE.json (CPU seconds, agent steps, the hrl commit). Standard library only.
 """
 
@@ -42,7 +42,7 @@ def main():
         for step, (count, total) in per_step.items():
             rows.append([args.side, args.env, seed, step, count, f"{total:.6g}"])
         with open(run.rstrip("/") + ".cpu") as f:
-            user, system = (float(x) for x in f.read().split())
+            user, system = (float(x) for x in f.read().strip().splitlines()[-1].split())
         cpu_seconds += user + system
 
     with open(args.out, "w", newline="") as f:

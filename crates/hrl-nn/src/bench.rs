@@ -91,7 +91,7 @@ pub enum BenchError {
     },
 }
 
-const NUM_ACTIONS: usize = 6;
+pub(crate) const NUM_ACTIONS: usize = 6;
 
 /// The benchmarked network of `torso`: its default observation shape, a ReLU representation of
 /// default width and a Q head of 6 actions, PyTorch initialisation.
@@ -234,7 +234,12 @@ pub fn bench_matmul(
 }
 
 /// Random observations: MinAtar-like 0/1 grids, or Atari-like pixel values in `[0, 255]`.
-fn observations(torso: TorsoKind, batch: usize, obs_len: usize, device: &Device) -> Tensor<2> {
+pub(crate) fn observations(
+    torso: TorsoKind,
+    batch: usize,
+    obs_len: usize,
+    device: &Device,
+) -> Tensor<2> {
     match torso {
         TorsoKind::Nature => {
             Tensor::random([batch, obs_len], Distribution::Uniform(0.0, 255.0), device).floor()

@@ -22,6 +22,8 @@ pub mod dense;
 #[cfg(feature = "layers")]
 pub mod device;
 #[cfg(feature = "layers")]
+pub mod device_check;
+#[cfg(feature = "layers")]
 pub mod diag;
 #[cfg(feature = "layers")]
 pub mod init;

@@ -7,6 +7,7 @@ use hrl_env::bench::{EnvBenchConfig, bench_env};
 use hrl_exp::train::config::MAX_THREADS;
 use hrl_nn::bench::{NetBenchConfig, NetMode, bench_matmul, bench_network};
 use hrl_nn::device::DeviceSpec;
+use hrl_nn::device_check::compare_with_cpu;
 use hrl_nn::torso::TorsoKind;
 
 /// Arguments of `hrl bench`.
@@ -23,6 +24,26 @@ enum BenchCommand {
     /// Milliseconds per forward pass and per training step (forward, backward, Adam) of the
     /// MinAtar and Nature networks, and the GEMM rate of a large square product.
     Net(NetBenchArgs),
+    /// Whether a device computes what the CPU computes: Q-values and loss gradients of the
+    /// MinAtar and Nature networks on the device against the CPU backend, from the same weights.
+    Device(DeviceCheckArgs),
+}
+
+#[derive(Args)]
+struct DeviceCheckArgs {
+    /// The device to check: cpu, cuda or cuda:N (cuda needs a build with `--features cuda`).
+    #[arg(long)]
+    device: DeviceSpec,
+    /// Observations per batch.
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+    /// The largest difference allowed, relative to the largest CPU value of the same quantity;
+    /// a larger one is an error (exit status 1).
+    #[arg(long, default_value_t = 1e-3)]
+    tolerance: f64,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -51,6 +72,9 @@ struct NetBenchArgs {
     /// Compute threads [default: available cores].
     #[arg(long)]
     threads: Option<usize>,
+    /// Device to time on: cpu, cuda or cuda:N (cuda needs a build with `--features cuda`).
+    #[arg(long, default_value = "cpu")]
+    device: DeviceSpec,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -89,7 +113,55 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Env(args) => run_env_bench(args),
         BenchCommand::Net(args) => bench_net(args),
+        BenchCommand::Device(args) => check_device(args),
     }
+}
+
+fn check_device(args: DeviceCheckArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.tolerance.is_finite() && args.tolerance >= 0.0,
+        "--tolerance must be a non-negative number"
+    );
+    let device = args.device.device()?;
+    let mut results = Vec::new();
+    for torso in [TorsoKind::Minatar, TorsoKind::Nature] {
+        let agreement = compare_with_cpu(torso, args.batch, &device)
+            .with_context(|| format!("running the {} network", torso.name()))?;
+        if !args.json {
+            println!(
+                "{:<8} batch {:>4} on {}: Q max |diff| {:.3e} (max |Q| {:.3e}), gradient max |diff| \
+                 {:.3e} (max |g| {:.3e}), relative {:.3e}",
+                agreement.network,
+                agreement.batch,
+                args.device,
+                agreement.q_max_abs_diff,
+                agreement.q_max_abs,
+                agreement.grad_max_abs_diff,
+                agreement.grad_max_abs,
+                agreement.max_relative_diff()
+            );
+        }
+        results.push(agreement);
+    }
+    if args.json {
+        let report = serde_json::json!({
+            "device": args.device.to_string(),
+            "tolerance": args.tolerance,
+            "results": results,
+        });
+        println!("{report}");
+    }
+    let worst = results
+        .iter()
+        .map(|r| r.max_relative_diff())
+        .fold(0.0, f64::max);
+    anyhow::ensure!(
+        worst <= args.tolerance,
+        "{} differs from the CPU by {worst:.3e} (relative), more than --tolerance {}",
+        args.device,
+        args.tolerance
+    );
+    Ok(())
 }
 
 fn bench_net(args: NetBenchArgs) -> anyhow::Result<()> {
@@ -110,7 +182,7 @@ fn bench_net(args: NetBenchArgs) -> anyhow::Result<()> {
         .num_threads(threads)
         .build_global()
         .map_err(|e| anyhow::anyhow!("setting up {threads} compute threads: {e}"))?;
-    let device = DeviceSpec::Cpu.device()?;
+    let device = args.device.device()?;
     let mut cases = Vec::new();
     for &torso in &args.network {
         for &mode in &args.mode {
@@ -159,6 +231,7 @@ fn bench_net(args: NetBenchArgs) -> anyhow::Result<()> {
     if args.json {
         let report = serde_json::json!({
             "threads": threads,
+            "device": args.device.to_string(),
             "cases": cases,
             "matmul": matmul,
         });
