@@ -9,8 +9,9 @@
 # a `bin/llvm-config` that forwards to Debian's in its static mode (the bundle's default, which
 # the bundler expects) and rewrites two things the bundler's parser cannot take: an absolute library path (`/usr/lib/.../libz3.so`, which it would turn into
 # `-llibz3`) becomes `-lz3`, and Polly's libraries (listed, not shipped, unused) are dropped.
-# LLVM 22 under bindings made for 23 compiles and links; the C API cubecl uses did not change
-# between them (../shared notes in the repository's history; BENCHMARKS/README say what was run).
+# LLVM 22 under bindings made for 23: the parts of LLVM's C API that cubecl uses did not change
+# between them (the differences are renumbered enums on the IR-import side, which it does not
+# call); whether every kernel lowers correctly is what bench/gpu/check.sh checks on a GPU.
 #
 # Usage: bench/gpu/llvm_standin.sh        (then: cargo build --release -p hrl-cli --features cuda)
 # Prints the stand-in's folder. Re-running it is harmless; after changing the stand-in, run
