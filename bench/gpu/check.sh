@@ -15,7 +15,8 @@
 # cannot rot).
 #
 # Usage: bench/gpu/check.sh [--cpu-only]
-# Environment: HRL (the binary; default target/release/hrl), DEVICE (default cuda), OUT
+# Environment: HRL (the binary; default gpu-dist/hrl unpacked from gpu-dist/hrl.xz, which
+#   bench/gpu/build.sh makes, with CUDA_PATH=gpu-dist for libdevice; else target/release/hrl), DEVICE (default cuda), OUT
 #   (default bench/results/gpu-check), TOLERANCE (default 1e-3), MINATAR_STEPS (default
 #   1000000), ATARI_STEPS (default 300000), ATARI_ENVS (default 128, the preset's), STEP_TIMEOUT (seconds per step, default 240).
 set -uo pipefail
@@ -41,6 +42,16 @@ case "${1:-}" in
     "") ;;
     *) echo "usage: bench/gpu/check.sh [--cpu-only]" >&2; exit 2 ;;
 esac
+# The files bench/gpu/build.sh makes here, when carried: unpack the binary, point CUDA at libdevice.
+if [ -z "${HRL:-}" ] && [ -f gpu-dist/hrl.xz ]; then
+    if [ ! -x gpu-dist/hrl ]; then
+        python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' \
+            gpu-dist/hrl.xz gpu-dist/hrl
+        chmod +x gpu-dist/hrl
+    fi
+    HRL=gpu-dist/hrl
+    export CUDA_PATH="${CUDA_PATH:-$(pwd)/gpu-dist}"
+fi
 HRL="${HRL:-target/release/hrl}"
 OUT="${OUT:-bench/results/gpu-check}"
 TOLERANCE="${TOLERANCE:-1e-3}"
