@@ -130,7 +130,7 @@ fn layer_flops(plan: &TorsoPlan, outputs: usize) -> Vec<f64> {
     for dense in plan.hidden.iter().chain(std::iter::once(&plan.repr)) {
         flops.push(2.0 * (dense.d_input * dense.d_output) as f64);
     }
-    flops.push(2.0 * (plan.repr.d_output * outputs) as f64);
+    flops.push(2.0 * (plan.repr.output_features() * outputs) as f64);
     flops
 }
 

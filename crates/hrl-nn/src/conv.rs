@@ -275,6 +275,11 @@ impl ConvLayerConfig {
         }
     }
 
+    /// Channels the layer outputs: `c_out`, twice that for CReLU.
+    pub fn output_channels(&self) -> usize {
+        self.c_out * self.branches.outputs_per_unit()
+    }
+
     /// Trainable parameters: per branch `c_out * c_in * k * k + c_out`, plus `2 * c_out` with
     /// LayerNorm.
     pub fn num_params(&self) -> usize {

@@ -112,6 +112,11 @@ impl DenseLayerConfig {
         }
     }
 
+    /// Features the layer outputs: `d_output`, twice that for CReLU.
+    pub fn output_features(&self) -> usize {
+        self.d_output * self.branches.outputs_per_unit()
+    }
+
     /// Trainable parameters: per branch `d_input * d_output + d_output`, plus `2 * d_output` with
     /// LayerNorm.
     pub fn num_params(&self) -> usize {

@@ -110,10 +110,10 @@ pub enum DeadCriterion {
 
 impl DeadCriterion {
     /// The criterion for one activation, `None` for the identity (a linear unit cannot saturate).
-    /// GELU counts as ReLU-like.
+    /// GELU counts as ReLU-like; each of CReLU's outputs is a ReLU unit.
     pub fn for_activation(activation: Activation, eps: f64) -> Option<DeadCriterion> {
         match activation {
-            Activation::Relu | Activation::Gelu => Some(DeadCriterion::Zero),
+            Activation::Relu | Activation::Gelu | Activation::Crelu => Some(DeadCriterion::Zero),
             Activation::Tanh => Some(DeadCriterion::Tanh { eps }),
             Activation::Sigmoid => Some(DeadCriterion::Sigmoid { eps }),
             Activation::Identity => None,

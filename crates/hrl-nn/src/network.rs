@@ -133,7 +133,7 @@ impl NetworkConfig {
         let mut shape = plan.obs_shape.clone();
         for (index, conv) in plan.convs.iter().enumerate() {
             let output = vec![
-                conv.c_out,
+                conv.output_channels(),
                 conv.output_side(shape[1]).unwrap_or(0),
                 conv.output_side(shape[2]).unwrap_or(0),
             ];
@@ -159,11 +159,11 @@ impl NetworkConfig {
                 kind: "dense",
                 spec: layer_spec(layer.branches, layer.layer_norm.is_some()),
                 input: vec![layer.d_input],
-                output: vec![layer.d_output],
+                output: vec![layer.output_features()],
                 params: layer.num_params(),
             });
         }
-        let width = plan.repr.d_output;
+        let width = plan.repr.output_features();
         let head = |name: &str, units: usize| LayerSummary {
             name: name.to_string(),
             kind: "dense",
@@ -191,7 +191,7 @@ impl NetworkConfig {
             });
         };
         let torso = self.torso_plan()?;
-        let width = torso.repr.d_output;
+        let width = torso.repr.output_features();
         Ok(QNetwork {
             torso: torso.init(device),
             head: linear(width, self.num_actions, init, device),
@@ -211,7 +211,7 @@ impl NetworkConfig {
             });
         };
         let torso = self.torso_plan()?;
-        let width = torso.repr.d_output;
+        let width = torso.repr.output_features();
         Ok(ActorCritic {
             torso: torso.init(device),
             actor: linear(width, self.num_actions, actor_init, device),
@@ -237,7 +237,8 @@ impl NetworkConfig {
     fn num_params_at(&self, width: usize) -> Result<usize, NetError> {
         self.check_actions()?;
         let torso = self.torso.plan(width)?;
-        Ok(torso.num_params() + (width + 1) * self.head.outputs(self.num_actions))
+        let features = torso.repr.output_features();
+        Ok(torso.num_params() + (features + 1) * self.head.outputs(self.num_actions))
     }
 }
 

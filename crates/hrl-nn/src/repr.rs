@@ -9,12 +9,18 @@
 //!         | "hr-" ACT            Hadamard product:       act(W1 x + b1) ⊙ act(W2 x + b2)
 //!         | "hr-" ACT "*" ACT    mixed Hadamard product: act1(W1 x + b1) ⊙ act2(W2 x + b2)
 //! width  := INTEGER | "matched"
-//! ACT    := relu | tanh | sigmoid | gelu | identity
+//! ACT    := relu | tanh | sigmoid | gelu | identity | crelu
 //! ```
 //!
 //! `+ln` puts a LayerNorm before each activation (one per branch for a Hadamard layer). `@WIDTH`
 //! sets the layer width; `@matched` (single-branch specs only) picks the width whose parameter
 //! count matches the Hadamard network of the same activation at the default width.
+//!
+//! `crelu` (concatenated ReLU, Shang et al. 2016) emits `relu(z)` and `relu(-z)` side by side, so a
+//! layer of `n` units has `2n` outputs and the next layer (or head) twice the inputs; `n` is the
+//! width (`crelu@64` has 128 outputs). `crelu@matched` counts those wider inputs of the next layer
+//! like every other parameter, against `hr-crelu` at the default width. A Hadamard product needs
+//! both branches of one output width, so `crelu` pairs only with itself (`hr-crelu`).
 //!
 //! ```
 //! use hrl_nn::repr::{Activation, ReprSpec};
@@ -29,8 +35,9 @@ use std::str::FromStr;
 
 /// The valid forms of a spec, shown in every parse error.
 pub const VALID_FORMS: &str = "valid forms: ACT, hr-ACT, hr-ACT1*ACT2, each optionally followed \
-by +ln and then @WIDTH or @matched, with ACT one of relu, tanh, sigmoid, gelu, identity \
-(examples: tanh, relu@1024, tanh@matched, hr-tanh, hr-tanh+ln, hr-tanh*gelu)";
+by +ln and then @WIDTH or @matched, with ACT one of relu, tanh, sigmoid, gelu, identity, crelu \
+(crelu pairs only with itself in a Hadamard product; examples: tanh, relu@1024, tanh@matched, \
+hr-tanh, hr-tanh+ln, hr-tanh*gelu, crelu)";
 
 /// An element-wise activation function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -45,16 +52,19 @@ pub enum Activation {
     Gelu,
     /// `x`.
     Identity,
+    /// `[max(x, 0), max(-x, 0)]`, concatenated: twice as many outputs as units.
+    Crelu,
 }
 
 impl Activation {
     /// All activations, in the order they are listed to users.
-    pub const ALL: [Activation; 5] = [
+    pub const ALL: [Activation; 6] = [
         Activation::Relu,
         Activation::Tanh,
         Activation::Sigmoid,
         Activation::Gelu,
         Activation::Identity,
+        Activation::Crelu,
     ];
 
     /// The name used in specs.
@@ -65,6 +75,15 @@ impl Activation {
             Activation::Sigmoid => "sigmoid",
             Activation::Gelu => "gelu",
             Activation::Identity => "identity",
+            Activation::Crelu => "crelu",
+        }
+    }
+
+    /// Outputs per unit: 2 for CReLU, 1 for the element-wise activations.
+    pub fn outputs_per_unit(self) -> usize {
+        match self {
+            Activation::Crelu => 2,
+            _ => 1,
         }
     }
 
@@ -102,6 +121,11 @@ impl Branches {
             Branches::Single(_) => None,
             Branches::Hadamard(_, b) => Some(b),
         }
+    }
+
+    /// Outputs per unit of the layer (both branches have the same: the parser rejects others).
+    pub fn outputs_per_unit(self) -> usize {
+        self.first().outputs_per_unit()
     }
 }
 
@@ -191,6 +215,14 @@ pub enum SpecError {
         /// The width asked for.
         width: String,
     },
+    /// A Hadamard product of branches with different output widths (CReLU with another).
+    #[error(
+        "representation spec `{spec}`: crelu doubles its branch's outputs, so it pairs only with itself in a Hadamard product (hr-crelu); {VALID_FORMS}"
+    )]
+    UnequalBranchWidths {
+        /// The whole spec.
+        spec: String,
+    },
     /// `@matched` on a Hadamard spec.
     #[error(
         "representation spec `{spec}`: @matched applies to single-branch specs (it matches the Hadamard network's parameter count); {VALID_FORMS}"
@@ -244,6 +276,13 @@ impl FromStr for ReprSpec {
             None if body.contains('*') => return Err(malformed()),
             None => Branches::Single(activation(body)?),
         };
+        if let Branches::Hadamard(a, b) = branches
+            && a.outputs_per_unit() != b.outputs_per_unit()
+        {
+            return Err(SpecError::UnequalBranchWidths {
+                spec: spec.to_string(),
+            });
+        }
         if matches!(branches, Branches::Hadamard(..)) && width == Width::Matched {
             return Err(SpecError::MatchedHadamard {
                 spec: spec.to_string(),
@@ -369,6 +408,10 @@ mod tests {
                                 Err(SpecError::MatchedHadamard { .. }) => {
                                     assert!(spec.is_hadamard() && width == Width::Matched)
                                 }
+                                Err(SpecError::UnequalBranchWidths { .. }) => assert!(
+                                    a.outputs_per_unit() != b.outputs_per_unit()
+                                        && spec.is_hadamard()
+                                ),
                                 Err(e) => panic!("{text}: {e}"),
                             }
                         }

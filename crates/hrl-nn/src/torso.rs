@@ -272,7 +272,7 @@ impl TorsoConfig {
                 width_px = conv
                     .output_side(width_px)
                     .ok_or_else(|| too_small(width_px))?;
-                channels = c_out;
+                channels = conv.output_channels();
                 convs.push(conv);
             }
             features = channels * height * width_px;
@@ -285,14 +285,15 @@ impl TorsoConfig {
                     what: "every hidden width",
                 });
             }
-            hidden.push(DenseLayerConfig {
+            let layer = DenseLayerConfig {
                 d_input: features,
                 d_output: units,
                 branches: hidden_branches,
                 layer_norm: hidden_norm,
                 init: self.init,
-            });
-            features = units;
+            };
+            features = layer.output_features();
+            hidden.push(layer);
         }
         let repr = DenseLayerConfig {
             d_input: features,

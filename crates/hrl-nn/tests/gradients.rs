@@ -29,7 +29,7 @@ fn act(a: Activation, z: f64) -> f64 {
         Activation::Tanh => z.tanh(),
         Activation::Sigmoid => 1.0 / (1.0 + (-z).exp()),
         Activation::Identity => z,
-        Activation::Gelu => unreachable!("not used in these tests"),
+        Activation::Gelu | Activation::Crelu => unreachable!("not used in these tests"),
     }
 }
 
