@@ -55,19 +55,8 @@ if [[ " $SIDES " == *" hrl "* ]]; then
 fi
 
 if [[ " $SIDES " == *" sb3 "* ]]; then
-    if [ ! -x "$VENV/bin/python" ]; then
-        python3 -m venv "$VENV"
-    fi
     if ! "$VENV/bin/python" -c "import torch, stable_baselines3, matplotlib" 2>/dev/null; then
-        pip=("$VENV/bin/pip" install --quiet)
-        "${pip[@]}" --no-deps torch==2.15.0 stable-baselines3==2.9.2
-        "${pip[@]}" --no-deps nvidia-cuda-runtime==13.2.86 nvidia-cuda-cupti==13.2.86 \
-            nvidia-cuda-nvrtc==13.2.86 nvidia-cublas==13.4.1.3 nvidia-cudnn-cu13==9.26.0.51 \
-            nvidia-cufft==12.2.0.57 nvidia-cufile==1.17.1.22 nvidia-cusparse==12.7.10.12 \
-            nvidia-cusparselt-cu13==0.8.1 nvidia-nccl-cu13==2.30.7 nvidia-nvshmem-cu13==3.7.2 \
-            nvidia-nvjitlink==13.5.37
-        "${pip[@]}" filelock typing-extensions sympy networkx jinja2 fsspec numpy \
-            gymnasium==1.4.0 cloudpickle pandas maturin==1.16.0 matplotlib
+        bash bench/peers_venv.sh "$VENV" maturin==1.16.0 matplotlib
     fi
     (cd python && "$VENV/bin/maturin" build --release --quiet --interpreter "$VENV/bin/python" \
         --out "$runs/wheels")

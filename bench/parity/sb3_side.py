@@ -23,31 +23,20 @@ Usage: python sb3_side.py --algo ppo --hrl-config RUN/config.toml --seed S --out
 import argparse
 import csv
 import math
+import os
+import sys
 import tomllib
 
 import numpy as np
 import torch
 from stable_baselines3 import DQN, PPO
-from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.common.vec_env import VecEnv
-from torch import nn
 
 import hadamard_rl
 
-
-class MinAtarCnn(BaseFeaturesExtractor):
-    """conv16 k3 -> ReLU -> flatten -> dense128 -> ReLU (hrl's `minatar` torso)."""
-
-    def __init__(self, observation_space, features_dim=128):
-        super().__init__(observation_space, features_dim)
-        c, h, w = observation_space.shape
-        self.net = nn.Sequential(
-            nn.Conv2d(c, 16, 3), nn.ReLU(), nn.Flatten(),
-            nn.Linear(16 * (h - 2) * (w - 2), features_dim), nn.ReLU(),
-        )
-
-    def forward(self, observations):
-        return self.net(observations)
+# The MinAtar network of the benchmarks' SB3 side (bench/train_sb3.py), the same here.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from train_sb3 import MinAtarCnn  # noqa: E402
 
 
 class HrlVecEnv(VecEnv):
