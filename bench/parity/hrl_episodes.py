@@ -11,10 +11,11 @@ FILE.csv and FILE.json (CPU seconds, agent steps, the hrl commit). Standard libr
 import argparse
 import collections
 import csv
-import json
 import os
 import subprocess
 import tomllib
+
+import side_files
 
 
 def main():
@@ -41,14 +42,7 @@ def main():
         agent_steps += last_step
         for step, (count, total) in per_step.items():
             rows.append([args.side, args.env, seed, step, count, f"{total:.6g}"])
-        with open(run.rstrip("/") + ".cpu") as f:
-            user, system = (float(x) for x in f.read().strip().splitlines()[-1].split())
-        cpu_seconds += user + system
-
-    with open(args.out, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["side", "env", "seed", "step", "episodes", "return_sum"])
-        writer.writerows(rows)
+        cpu_seconds += side_files.cpu_seconds(run.rstrip("/") + ".cpu")
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                                 text=True, check=True).stdout.strip()
@@ -56,10 +50,7 @@ def main():
         commit = "unknown"
     info = {"side": args.side, "commit": commit, "env": args.env, "seeds": len(seeds),
             "agent_steps_per_seed": agent_steps // max(len(seeds), 1), "cpu_seconds": cpu_seconds}
-    with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
-        json.dump(info, f, indent=2)
-        f.write("\n")
-    print(json.dumps(info))
+    side_files.write(args.out, rows, info)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ Usage: python merge.py --out FILE.csv --agent-steps N SEED_FILE.csv...
 
 import argparse
 import csv
-import json
 import os
+
+import side_files
 
 
 def main():
@@ -17,28 +18,17 @@ def main():
     parser.add_argument("--agent-steps", type=int, required=True, help="per seed")
     parser.add_argument("files", nargs="+")
     args = parser.parse_args()
-    rows, cpu_seconds, header = [], 0.0, None
+    rows, cpu_seconds = [], 0.0
     side = env = None
     for path in args.files:
         with open(path, newline="") as f:
-            reader = csv.reader(f)
-            header = next(reader)
-            for row in reader:
-                rows.append(row)
-                side, env = row[0], row[1]
-        with open(os.path.splitext(path)[0] + ".cpu") as f:
-            user, system = (float(x) for x in f.read().strip().splitlines()[-1].split())
-        cpu_seconds += user + system
-    with open(args.out, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
+            for row in csv.DictReader(f):
+                rows.append([row[column] for column in side_files.HEADER])
+                side, env = row["side"], row["env"]
+        cpu_seconds += side_files.cpu_seconds(os.path.splitext(path)[0] + ".cpu")
     info = {"side": side, "env": env, "seeds": len(args.files),
             "agent_steps_per_seed": args.agent_steps, "cpu_seconds": cpu_seconds}
-    with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
-        json.dump(info, f, indent=2)
-        f.write("\n")
-    print(json.dumps(info))
+    side_files.write(args.out, rows, info)
 
 
 if __name__ == "__main__":
