@@ -70,7 +70,7 @@ def main():
     parser.add_argument("inputs", help="the folder the parity script wrote")
     args = parser.parse_args()
 
-    sides = []  # (env, side, runs, info)
+    sides = []  # (env, side, runs, info, budget: the agent steps every seed reached)
     for path in sorted(glob.glob(os.path.join(args.inputs, "*.csv"))):
         if not os.path.exists(os.path.splitext(path)[0] + ".json"):
             continue  # not a side's file (finals.csv, written here)
@@ -79,14 +79,14 @@ def main():
             continue
         with open(os.path.splitext(path)[0] + ".json") as f:
             info = json.load(f)
-        sides.append((env, side, runs, info))
+        budget = min(max(step for step, _, _ in r) for r in runs.values())
+        sides.append((env, side, runs, info, budget))
     if not sides:
         raise SystemExit(f"no parity CSV files in {args.inputs}")
     os.makedirs(args.out, exist_ok=True)
 
     finals, rows = {}, []
-    for env, side, runs, info in sides:
-        budget = min(max(step for step, _, _ in r) for r in runs.values())
+    for env, side, runs, info, budget in sides:
         per_seed = [mean_return(r, budget * (1 - FINAL_FRACTION), budget) for r in runs.values()]
         mean, half = interval(per_seed)
         finals[(env, side)] = (mean, half)
@@ -110,7 +110,7 @@ def main():
     for row in rows:
         by_env[row[0]].append(row)
     for env, env_rows in by_env.items():
-        for env_, side, n, budget, per_seed, mean, half, rate in env_rows:
+        for _, side, n, budget, per_seed, mean, half, rate in env_rows:
             others = [finals[(env, o[1])] for o in env_rows if o[1] != side]
             overlap = all(abs(mean - m) <= half + h for m, h in others) if others else None
             lines.append(
@@ -127,9 +127,8 @@ def main():
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(by_env), figsize=(5.5 * len(by_env), 4), squeeze=False)
-    for ax, (env, env_rows) in zip(axes[0], by_env.items()):
-        for env_, side, runs, info in (s for s in sides if s[0] == env):
-            budget = min(max(step for step, _, _ in r) for r in runs.values())
+    for ax, env in zip(axes[0], by_env):
+        for _, side, runs, _, budget in (s for s in sides if s[0] == env):
             edges = np.linspace(0, budget, BINS + 1)
             curves = np.array([[mean_return(r, lo, hi) for lo, hi in zip(edges[:-1], edges[1:])]
                                for r in runs.values()])
