@@ -13,6 +13,7 @@ use hrl_nn::probe::ReprDiagnostics;
 use crate::AgentError;
 use crate::algo::Algo;
 use crate::column::Column;
+use crate::plasticity::Applied;
 use crate::policy::Policy;
 
 /// Where an agent computes: the plain device it acts, probes and computes targets on, and
@@ -91,6 +92,8 @@ pub struct Report {
     pub episodes: Vec<FinishedEpisode>,
     /// Algorithm-specific values, in columns of [`Agent::columns`].
     pub extra: Vec<(Column, f64)>,
+    /// The interventions that ran, each with the update after which it ran.
+    pub interventions: Vec<(u64, Applied)>,
 }
 
 /// A reinforcement-learning agent that owns its environments, network and optimiser.

@@ -19,6 +19,7 @@ use hrl_nn::network::{Head, NetworkConfig};
 use crate::AgentError;
 use crate::agent::Agent;
 use crate::dqn::{Dqn, DqnConfig};
+use crate::plasticity::Interventions;
 use crate::ppo::{Ppo, PpoConfig};
 use crate::pqn::{Pqn, PqnConfig};
 
@@ -135,18 +136,28 @@ impl AgentConfig {
 
     /// The agent, freshly initialised from `seed`, training in `envs` ([`num_envs`](Self::num_envs)
     /// copies) with `network` (fitted to them: [`fit_network`](crate::agent::fit_network)) on
-    /// `device` (the plain device; training runs on its autodiff form).
+    /// `device` (the plain device; training runs on its autodiff form), with `interventions`.
     pub fn build(
         self,
         network: NetworkConfig,
         envs: VecEnv<f32>,
         device: &Device,
         seed: u64,
+        interventions: Interventions,
     ) -> Result<Box<dyn Agent>, AgentError> {
         Ok(match self {
-            AgentConfig::Dqn(c) => Box::new(Dqn::new(c, network, envs, device, seed)?),
-            AgentConfig::Ppo(c) => Box::new(Ppo::new(c, network, envs, device, seed)?),
-            AgentConfig::Pqn(c) => Box::new(Pqn::new(c, network, envs, device, seed)?),
+            AgentConfig::Dqn(c) => Box::new(
+                Dqn::new(c, network, envs, device, seed)?
+                    .with_interventions(interventions, seed)?,
+            ),
+            AgentConfig::Ppo(c) => Box::new(
+                Ppo::new(c, network, envs, device, seed)?
+                    .with_interventions(interventions, seed)?,
+            ),
+            AgentConfig::Pqn(c) => Box::new(
+                Pqn::new(c, network, envs, device, seed)?
+                    .with_interventions(interventions, seed)?,
+            ),
         })
     }
 }

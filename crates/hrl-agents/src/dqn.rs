@@ -32,6 +32,7 @@ use crate::checkpoint::{self, REPLAY_FILE, TARGET_FILE};
 use crate::checks;
 use crate::column::Column;
 use crate::optim::{AdamConfig, TorchRmsPropConfig, clip_global_norm};
+use crate::plasticity::{Applied, Interventions, Plasticity};
 use crate::policy::Policy;
 use crate::replay::{Batch, Experience, ReplayBuffer};
 use crate::rng::Rng;
@@ -334,6 +335,10 @@ pub struct Dqn {
     gradient_steps: u64,
     /// Agent step from which learning may resume after a load without the replay buffer.
     refilled_at: u64,
+    /// The interventions, after every gradient step.
+    plasticity: Plasticity<QNetwork>,
+    /// Interventions applied since the last report.
+    applied: Vec<(u64, Applied)>,
 }
 
 /// What a DQN checkpoint stores besides the networks, optimiser and replay buffer.
@@ -365,6 +370,7 @@ impl Dqn {
         let n = config.num_envs;
         Ok(Dqn {
             optimizer: config.optimizer(),
+            plasticity: Plasticity::off(&network),
             policy: model.valid(),
             target: model.valid(),
             model,
@@ -382,8 +388,20 @@ impl Dqn {
             steps_done: 0,
             gradient_steps: 0,
             refilled_at: 0,
+            applied: Vec::new(),
             config,
         })
+    }
+
+    /// The agent with `interventions` on (before any training: L2-init anchors to the
+    /// current network); `seed` is the run's.
+    pub fn with_interventions(
+        mut self,
+        interventions: Interventions,
+        seed: u64,
+    ) -> Result<Dqn, AgentError> {
+        self.plasticity = Plasticity::new(interventions, &self.network, &self.model, seed)?;
+        Ok(self)
     }
 
     /// The hyperparameters.
@@ -513,19 +531,42 @@ impl Dqn {
             });
         }
         let mut grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        self.plasticity.regularise(&self.model, &mut grads);
         let grad_norm = self
             .config
             .max_grad_norm
             .map(|max_norm| clip_global_norm(&self.model, &mut grads, max_norm));
         let model = self.model.clone();
-        self.model = self.optimizer.step(self.config.learning_rate, model, grads);
-        self.policy = self.model.valid();
+        let model = self.optimizer.step(self.config.learning_rate, model, grads);
         self.gradient_steps += 1;
+        self.model = self.intervene(model)?;
+        self.policy = self.model.valid();
         Ok(GradientStep {
             loss: loss_value,
             q_mean,
             grad_norm,
         })
+    }
+
+    /// The interventions due after the gradient step just taken.
+    fn intervene(&mut self, model: QNetwork) -> Result<QNetwork, AgentError> {
+        let update = self.gradient_steps;
+        let states = self.plasticity.redo_batch(update).map(|batch| {
+            let (states, rows) = self.probe_states(batch);
+            (states.into_owned(), rows)
+        });
+        let states = states.as_ref().map(|(s, rows)| (&s[..], *rows));
+        let (model, applied) = self.plasticity.after_update(
+            update,
+            model,
+            &mut self.optimizer,
+            states,
+            &self.devices.plain,
+        )?;
+        if applied != Applied::default() {
+            self.applied.push((update, applied));
+        }
+        Ok(model)
     }
 
     /// `r + γ (1 - terminated) max_a' Q_target(s', a')` of the sampled batch, `[batch, 1]` on the
@@ -601,6 +642,7 @@ impl Agent for Dqn {
             learning_rate: self.config.learning_rate,
             episodes: chunk.episodes,
             extra,
+            interventions: std::mem::take(&mut self.applied),
         })
     }
 
@@ -649,6 +691,7 @@ impl Agent for Dqn {
             gradient_steps: self.gradient_steps,
             rng: self.rng.clone(),
         };
+        self.plasticity.save(dir)?;
         checkpoint::save_agent(dir, &self.model, &self.optimizer, &self.envs, &state)
     }
 
@@ -663,6 +706,8 @@ impl Agent for Dqn {
         )?;
         self.model = model;
         self.optimizer = optimizer;
+        self.plasticity
+            .load(dir, &self.model, &self.devices.plain)?;
         self.target = checkpoint::load_module(self.target.clone(), &dir.join(TARGET_FILE))?;
         self.steps_done = state.steps_done;
         self.gradient_steps = state.gradient_steps;

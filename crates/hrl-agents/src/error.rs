@@ -24,6 +24,12 @@ pub enum AgentError {
     /// The diagnostics failed.
     #[error(transparent)]
     Diag(#[from] DiagError),
+    /// An intervention (ReDo, shrink-and-perturb, a reset) could not rewrite the network.
+    #[error("intervention: {0}")]
+    Intervention(#[from] hrl_nn::intervene::InterveneError),
+    /// The optimiser state could not be edited.
+    #[error("optimiser state: {0}")]
+    OptimizerState(String),
     /// A checkpoint could not be written or read.
     #[error("checkpoint {path}: {message}")]
     Checkpoint {

@@ -8,7 +8,8 @@
 //! `metrics.csv` columns ([`Column`]); what they share is written once: the [`Agent`] trait and
 //! its setup ([`agent`]), acting and probing ([`policy`]), what PPO and PQN share with their one
 //! `Agent` implementation ([`on_policy`]), config checks, host-tensor conversions, checkpoints
-//! ([`checkpoint`]) and the optimisers ([`optim`]).
+//! ([`checkpoint`]), the optimisers ([`optim`]) and the interventions against plasticity loss
+//! ([`plasticity`]).
 
 pub mod agent;
 pub mod algo;
@@ -19,6 +20,7 @@ pub mod dqn;
 mod error;
 pub mod on_policy;
 pub mod optim;
+pub mod plasticity;
 pub mod policy;
 pub mod ppo;
 pub mod pqn;

@@ -7,11 +7,10 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use burn::module::Module;
-use burn::optim::ModuleOptimizer;
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
 use hrl_env::{EnvSpec, FinishedEpisode, VecEnv};
-use hrl_nn::network::NetworkConfig;
+use hrl_nn::network::{Network, NetworkConfig};
 use hrl_nn::torso::NetError;
 
 use crate::AgentError;
@@ -20,6 +19,8 @@ use crate::algo::Algo;
 use crate::checkpoint::{self, OnPolicyState};
 use crate::checks;
 use crate::column::Column;
+use crate::optim::clip_global_norm;
+use crate::plasticity::{Applied, Interventions, Plasticity};
 use crate::policy::Policy;
 use crate::rng::Rng;
 use crate::rollout::RolloutBuffer;
@@ -104,6 +105,7 @@ impl UpdateStats {
             learning_rate: self.learning_rate,
             episodes: self.episodes,
             extra,
+            interventions: Vec::new(),
         }
     }
 }
@@ -114,7 +116,7 @@ pub trait OnPolicyAlgorithm: Sized {
     /// Its hyperparameters.
     type Config;
     /// The network it trains.
-    type Model: Module;
+    type Model: Network;
     /// Which algorithm it is.
     const ALGO: Algo;
     /// Its own `metrics.csv` columns, filled by [`advance`](Self::advance).
@@ -153,6 +155,8 @@ pub struct OnPolicy<A: OnPolicyAlgorithm> {
     /// Elements of one observation.
     pub(crate) obs_len: usize,
     pub(crate) rollout: RolloutBuffer,
+    /// The interventions: L2-init at every gradient step, the others after updates.
+    pub(crate) plasticity: Plasticity<A::Model>,
 }
 
 impl<A: OnPolicyAlgorithm> OnPolicy<A> {
@@ -173,6 +177,7 @@ impl<A: OnPolicyAlgorithm> OnPolicy<A> {
         let obs_len = envs.spec().observation_len();
         Ok(OnPolicy {
             rollout: RolloutBuffer::new(shape.num_envs, shape.num_steps, obs_len),
+            plasticity: Plasticity::off(&network),
             optimizer: algo.optimizer(),
             algo,
             network,
@@ -183,6 +188,52 @@ impl<A: OnPolicyAlgorithm> OnPolicy<A> {
             updates_done: 0,
             obs_len,
         })
+    }
+
+    /// The agent with `interventions` on (before any training: L2-init anchors to the
+    /// current network); `seed` is the run's.
+    pub fn with_interventions(
+        mut self,
+        interventions: Interventions,
+        seed: u64,
+    ) -> Result<OnPolicy<A>, AgentError> {
+        self.plasticity = Plasticity::new(interventions, &self.network, &self.model, seed)?;
+        Ok(self)
+    }
+
+    /// One optimiser step on `grads` (L2-init's pull added before clipping at `max_grad_norm`),
+    /// returning the global gradient norm before clipping.
+    pub(crate) fn optimizer_step(
+        &mut self,
+        learning_rate: f64,
+        mut grads: GradientsParams,
+        max_grad_norm: f64,
+    ) -> f64 {
+        self.plasticity.regularise(&self.model, &mut grads);
+        let norm = clip_global_norm(&self.model, &mut grads, max_grad_norm);
+        let model = self.model.clone();
+        self.model = self.optimizer.step(learning_rate, model, grads);
+        norm
+    }
+
+    /// The interventions due after the update just done.
+    fn intervene(&mut self) -> Result<Option<(u64, Applied)>, AgentError> {
+        let update = self.updates_done;
+        let states = self.plasticity.redo_batch(update).map(|batch| {
+            let (states, rows) = self.rollout.first_states(batch);
+            (states.to_vec(), rows)
+        });
+        let states = states.as_ref().map(|(s, rows)| (&s[..], *rows));
+        let model = self.model.clone();
+        let (model, applied) = self.plasticity.after_update(
+            update,
+            model,
+            &mut self.optimizer,
+            states,
+            &self.devices.plain,
+        )?;
+        self.model = model;
+        Ok((applied != Applied::default()).then_some((update, applied)))
     }
 
     /// The hyperparameters.
@@ -225,7 +276,9 @@ impl<A: OnPolicyAlgorithm> Agent for OnPolicy<A> {
     }
 
     fn advance(&mut self) -> Result<Report, AgentError> {
-        A::advance(self)
+        let mut report = A::advance(self)?;
+        report.interventions.extend(self.intervene()?);
+        Ok(report)
     }
 
     fn columns(&self) -> &'static [Column] {
@@ -251,6 +304,7 @@ impl<A: OnPolicyAlgorithm> Agent for OnPolicy<A> {
             updates_done: self.updates_done,
             rng: self.rng.clone(),
         };
+        self.plasticity.save(dir)?;
         checkpoint::save_agent(dir, &self.model, &self.optimizer, &self.envs, &state)
     }
 
@@ -262,6 +316,8 @@ impl<A: OnPolicyAlgorithm> Agent for OnPolicy<A> {
             &mut self.envs,
         )?;
         (self.model, self.optimizer) = (model, optimizer);
+        self.plasticity
+            .load(dir, &self.model, &self.devices.plain)?;
         (self.updates_done, self.rng) = (state.updates_done, state.rng);
         Ok(())
     }

@@ -20,7 +20,7 @@ use crate::algo::Algo;
 use crate::checks;
 use crate::column::Column;
 use crate::on_policy::{OnPolicy, OnPolicyAlgorithm, RolloutShape, UpdateStats};
-use crate::optim::{AdamConfig, clip_global_norm};
+use crate::optim::AdamConfig;
 use crate::policy::{Policy, sample_categorical};
 use crate::returns;
 use crate::tensor::{host_floats, int_rows_tensor, rows_tensor};
@@ -336,10 +336,8 @@ impl Ppo {
                         step: self.steps_done(),
                     });
                 }
-                let mut grads = GradientsParams::from_grads(loss.backward(), &self.model);
-                let norm = clip_global_norm(&self.model, &mut grads, c.max_grad_norm);
-                let model = self.model.clone();
-                self.model = self.optimizer.step(learning_rate, model, grads);
+                let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+                let norm = self.optimizer_step(learning_rate, grads, c.max_grad_norm);
                 means.add(MinibatchMeans {
                     loss: loss_value,
                     policy_loss: scalar(policy_loss),

@@ -20,7 +20,7 @@ use crate::algo::Algo;
 use crate::checks;
 use crate::column::Column;
 use crate::on_policy::{OnPolicy, OnPolicyAlgorithm, RolloutShape, UpdateStats};
-use crate::optim::{RAdamConfig, clip_global_norm};
+use crate::optim::RAdamConfig;
 use crate::policy::Policy;
 use crate::returns;
 use crate::schedule;
@@ -320,11 +320,9 @@ impl Pqn {
                         step: self.steps_done(),
                     });
                 }
-                let mut grads = GradientsParams::from_grads(loss.backward(), &self.model);
-                let norm =
-                    clip_global_norm(&self.model, &mut grads, self.algo.config.max_grad_norm);
-                let model = self.model.clone();
-                self.model = self.optimizer.step(learning_rate, model, grads);
+                let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+                let max_grad_norm = self.algo.config.max_grad_norm;
+                let norm = self.optimizer_step(learning_rate, grads, max_grad_norm);
                 loss_sum += loss_value;
                 norm_sum += norm;
                 count += 1;

@@ -16,7 +16,7 @@ use burn::nn::{LayerNorm, LayerNormConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::act;
-use crate::dense::branch_count;
+use crate::dense::{LayerOutput, branch_count};
 use crate::init::Init;
 use crate::repr::{Activation, Branches};
 
@@ -206,17 +206,43 @@ impl ConvLayer {
     /// `[batch, h, w, c_in] -> [batch, h', w', c_out]`, channels last on both sides, so that
     /// stacked layers pass their outputs on without transposing them; `h, w >= kernel`.
     pub fn forward_channels_last(&self, x: Tensor<4>) -> Tensor<4> {
-        let [batch, h, w, c_in] = x.dims();
+        let [batch, ..] = x.dims();
+        let (rows, out_h, out_w) = self.forward_pixel_rows(x, false);
+        let c_out = rows.output.dims()[1];
+        rows.output.reshape([batch, out_h, out_w, c_out])
+    }
+
+    /// `[batch, h, w, c_in]` -> the output as `[batch * h' * w', c_out]` rows (one per output
+    /// pixel, channels as columns, the layout the diagnostics and ReDo read a convolution's units
+    /// in), with the branch activations of a Hadamard layer kept, and `(h', w')`.
+    pub fn forward_parts(&self, x: Tensor<4>) -> (LayerOutput<2>, usize, usize) {
+        self.forward_pixel_rows(x, true)
+    }
+
+    fn forward_pixel_rows(
+        &self,
+        x: Tensor<4>,
+        keep_branches: bool,
+    ) -> (LayerOutput<2>, usize, usize) {
+        let [_, h, w, c_in] = x.dims();
         let geometry = PatchGeometry::new(h, w, c_in, self.kernel, self.stride);
         let patches = geometry.patches(x);
-        let y = match &self.second {
-            None => self.first.forward_patches(patches),
+        let output = match &self.second {
+            None => LayerOutput {
+                output: self.first.forward_patches(patches),
+                branches: None,
+            },
             Some(second) => {
-                self.first.forward_patches(patches.clone()) * second.forward_patches(patches)
+                let a = self.first.forward_patches(patches.clone());
+                let b = second.forward_patches(patches);
+                let branches = keep_branches.then(|| (a.clone(), b.clone()));
+                LayerOutput {
+                    output: a * b,
+                    branches,
+                }
             }
         };
-        let c_out = y.dims()[1];
-        y.reshape([batch, geometry.out_h, geometry.out_w, c_out])
+        (output, geometry.out_h, geometry.out_w)
     }
 }
 

@@ -155,15 +155,25 @@ pub fn dormant_fraction(features: Features<'_>, tau: f64) -> f64 {
     if features.cols == 0 || features.rows == 0 {
         return 0.0;
     }
-    let mean_abs: Vec<f64> = (0..features.cols)
-        .map(|col| features.column(col).map(f64::abs).sum::<f64>() / features.rows as f64)
-        .collect();
-    let layer_mean = mean_abs.iter().sum::<f64>() / features.cols as f64;
-    if layer_mean == 0.0 {
-        return 1.0;
-    }
-    let dormant = mean_abs.iter().filter(|&&m| m / layer_mean <= tau).count();
+    let dormant = dormant_scores(features)
+        .iter()
+        .filter(|&&score| score <= tau)
+        .count();
     dormant as f64 / features.cols as f64
+}
+
+/// Each neuron's τ-dormant score `s_i = mean_x |h_i(x)| / mean_k mean_x |h_k(x)|`; every score is
+/// 0 when the whole layer is silent (all its neurons are then dormant at any τ >= 0).
+pub fn dormant_scores(features: Features<'_>) -> Vec<f64> {
+    let rows = features.rows.max(1) as f64;
+    let mean_abs: Vec<f64> = (0..features.cols)
+        .map(|col| features.column(col).map(f64::abs).sum::<f64>() / rows)
+        .collect();
+    let layer_mean = mean_abs.iter().sum::<f64>() / features.cols.max(1) as f64;
+    if layer_mean == 0.0 {
+        return vec![0.0; features.cols];
+    }
+    mean_abs.iter().map(|m| m / layer_mean).collect()
 }
 
 /// Singular values of the (uncentred) matrix, non-increasing.

@@ -28,9 +28,15 @@ pub mod diag;
 #[cfg(feature = "layers")]
 pub mod init;
 #[cfg(feature = "layers")]
+pub mod intervene;
+#[cfg(feature = "layers")]
 pub mod network;
 #[cfg(feature = "layers")]
 pub mod probe;
 pub mod repr;
 #[cfg(feature = "layers")]
+pub mod surgery;
+#[cfg(feature = "layers")]
 pub mod torso;
+#[cfg(feature = "layers")]
+pub mod units;

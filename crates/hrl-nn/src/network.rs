@@ -16,7 +16,7 @@ use burn::tensor::{Device, Tensor};
 use crate::dense::{LayerOutput, linear};
 use crate::init::Init;
 use crate::repr::{Branches, ReprSpec, Width};
-use crate::torso::{HrPlacement, NetError, Torso, TorsoConfig, TorsoPlan};
+use crate::torso::{HrPlacement, NetError, Torso, TorsoConfig, TorsoPlan, hidden_layer_names};
 
 /// The output heads.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -131,14 +131,15 @@ impl NetworkConfig {
         let plan = self.torso_plan()?;
         let mut rows = Vec::new();
         let mut shape = plan.obs_shape.clone();
-        for (index, conv) in plan.convs.iter().enumerate() {
+        let mut names = hidden_layer_names(plan.convs.len(), plan.hidden.len()).into_iter();
+        for (conv, name) in plan.convs.iter().zip(&mut names) {
             let output = vec![
                 conv.output_channels(),
                 conv.output_side(shape[1]).unwrap_or(0),
                 conv.output_side(shape[2]).unwrap_or(0),
             ];
             rows.push(LayerSummary {
-                name: format!("conv{}", index + 1),
+                name,
                 kind: "conv",
                 spec: layer_spec(conv.branches, conv.layer_norm.is_some()),
                 input: shape,
@@ -148,12 +149,7 @@ impl NetworkConfig {
             shape = output;
         }
         let dense = plan.hidden.iter().chain(std::iter::once(&plan.repr));
-        for (index, layer) in dense.enumerate() {
-            let name = if index == plan.hidden.len() {
-                "repr".to_string()
-            } else {
-                format!("fc{}", index + 1)
-            };
+        for (layer, name) in dense.zip(&mut names) {
             rows.push(LayerSummary {
                 name,
                 kind: "dense",
@@ -300,5 +296,47 @@ impl ActorCritic {
         let logits = self.actor.forward(repr.output.clone());
         let value = self.critic.forward(repr.output.clone());
         (logits, value, repr)
+    }
+}
+
+/// What the interventions and per-layer tools need of a whole network, whatever its heads: the
+/// torso, the heads that read the representation, and a fresh network of the same config.
+pub trait Network: Module + Sized {
+    /// The torso.
+    fn torso(&self) -> &Torso;
+
+    /// The heads reading the representation, in visiting order: the Q head, or the actor and
+    /// the critic.
+    fn heads(&self) -> Vec<&Linear>;
+
+    /// A freshly initialised network of `config` (its head kind must be this network's).
+    fn init(config: &NetworkConfig, device: &Device) -> Result<Self, NetError>;
+}
+
+impl Network for QNetwork {
+    fn torso(&self) -> &Torso {
+        &self.torso
+    }
+
+    fn heads(&self) -> Vec<&Linear> {
+        vec![&self.head]
+    }
+
+    fn init(config: &NetworkConfig, device: &Device) -> Result<Self, NetError> {
+        config.init_q(device)
+    }
+}
+
+impl Network for ActorCritic {
+    fn torso(&self) -> &Torso {
+        &self.torso
+    }
+
+    fn heads(&self) -> Vec<&Linear> {
+        vec![&self.actor, &self.critic]
+    }
+
+    fn init(config: &NetworkConfig, device: &Device) -> Result<Self, NetError> {
+        config.init_actor_critic(device)
     }
 }

@@ -32,7 +32,7 @@ pub fn output_criterion(branches: Branches, eps: f64) -> Option<DeadCriterion> {
 }
 
 /// Copies a `[rows, cols]` tensor to the host.
-fn host(tensor: Tensor<2>) -> Result<(Vec<f32>, usize, usize), DiagError> {
+pub(crate) fn host(tensor: Tensor<2>) -> Result<(Vec<f32>, usize, usize), DiagError> {
     let [rows, cols] = tensor.dims();
     let values = tensor
         .into_data()

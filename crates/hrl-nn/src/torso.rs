@@ -376,31 +376,91 @@ impl Torso {
     /// with the branch activations of a Hadamard representation layer.
     pub fn forward(&self, obs: Tensor<2>) -> LayerOutput<2> {
         let [batch, _] = obs.dims();
-        let x = if self.input_scale == 1.0 {
-            obs
-        } else {
-            obs.mul_scalar(self.input_scale)
-        };
+        let x = self.scale(obs);
         let mut x = if self.convs.is_empty() {
             x
         } else {
-            let mut image = x
-                .reshape([
-                    batch,
-                    self.obs_shape[0],
-                    self.obs_shape[1],
-                    self.obs_shape[2],
-                ])
-                .permute([0, 2, 3, 1]);
+            let mut image = self.image(x, batch);
             for conv in &self.convs {
                 image = conv.forward_channels_last(image);
             }
-            // Flattened channel-major, as PyTorch flattens `[batch, c, h, w]`.
-            image.permute([0, 3, 1, 2]).flatten(1, 3)
+            flatten_channel_major(image)
         };
         for layer in &self.hidden {
             x = layer.forward(x);
         }
         self.repr.forward_parts(x)
     }
+
+    /// Every hidden layer's output on `obs`, input to output, named as
+    /// [`hidden_layer_names`] names them: a convolution's as `[batch * h' * w', channels]` (its
+    /// output pixels are the rows, its channels the units), a dense layer's as
+    /// `[batch, features]`, each with the branch activations of a Hadamard layer. The last is
+    /// what [`forward`](Self::forward) returns.
+    pub fn forward_hidden(&self, obs: Tensor<2>) -> Vec<LayerOutput<2>> {
+        let [batch, _] = obs.dims();
+        let mut outputs = Vec::with_capacity(self.convs.len() + self.hidden.len() + 1);
+        let mut x = self.scale(obs);
+        if !self.convs.is_empty() {
+            let mut image = self.image(x, batch);
+            for conv in &self.convs {
+                let (rows, out_h, out_w) = conv.forward_parts(image);
+                let channels = rows.output.dims()[1];
+                image = rows.output.clone().reshape([batch, out_h, out_w, channels]);
+                outputs.push(rows);
+            }
+            x = flatten_channel_major(image);
+        }
+        for layer in &self.hidden {
+            let parts = layer.forward_parts(x);
+            x = parts.output.clone();
+            outputs.push(parts);
+        }
+        outputs.push(self.repr.forward_parts(x));
+        outputs
+    }
+
+    fn scale(&self, obs: Tensor<2>) -> Tensor<2> {
+        if self.input_scale == 1.0 {
+            obs
+        } else {
+            obs.mul_scalar(self.input_scale)
+        }
+    }
+
+    /// `[batch, C * H * W]` -> `[batch, H, W, C]`, channels last.
+    fn image(&self, x: Tensor<2>, batch: usize) -> Tensor<4> {
+        x.reshape([
+            batch,
+            self.obs_shape[0],
+            self.obs_shape[1],
+            self.obs_shape[2],
+        ])
+        .permute([0, 2, 3, 1])
+    }
+
+    /// The names of the hidden layers, input to output (see [`hidden_layer_names`]).
+    pub fn layer_names(&self) -> Vec<String> {
+        hidden_layer_names(self.convs.len(), self.hidden.len())
+    }
 }
+
+/// `[batch, h, w, c]` -> `[batch, c * h * w]`, flattened channel-major as PyTorch flattens
+/// `[batch, c, h, w]`.
+fn flatten_channel_major(image: Tensor<4>) -> Tensor<2> {
+    image.permute([0, 3, 1, 2]).flatten(1, 3)
+}
+
+/// The names of a torso's hidden layers, input to output: `conv1`, `conv2`, ... for the
+/// convolutions, `fc1`, `fc2`, ... for the dense layers before the representation, and `repr`;
+/// the names of the network summary, the per-layer diagnostics and the interventions.
+pub fn hidden_layer_names(convs: usize, dense: usize) -> Vec<String> {
+    (1..=convs)
+        .map(|i| format!("conv{i}"))
+        .chain((1..=dense).map(|i| format!("fc{i}")))
+        .chain(std::iter::once(REPR_LAYER.to_string()))
+        .collect()
+}
+
+/// The name of the representation (final hidden) layer.
+pub const REPR_LAYER: &str = "repr";

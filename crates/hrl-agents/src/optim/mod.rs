@@ -6,6 +6,7 @@ mod clip;
 pub mod host;
 mod radam;
 mod rmsprop;
+pub mod state_edit;
 
 pub use adam::{Adam, AdamConfig};
 pub use clip::clip_global_norm;

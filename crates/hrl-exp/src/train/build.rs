@@ -20,8 +20,11 @@ pub fn agent(config: &TrainConfig) -> Result<Box<dyn Agent>, TrainError> {
     let device = device(config)?;
     let envs = config.train_envs().map_err(AgentError::from)?;
     let network = config.network_config(envs.spec());
-    Ok(config
-        .agent
-        .clone()
-        .build(network, envs, &device, config.seed)?)
+    Ok(config.agent.clone().build(
+        network,
+        envs,
+        &device,
+        config.seed,
+        config.interventions.clone(),
+    )?)
 }

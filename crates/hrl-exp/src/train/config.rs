@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use hrl_agents::agent::fit_network;
 use hrl_agents::algo::{AgentConfig, Algo};
 use hrl_agents::dqn::DqnConfig;
+use hrl_agents::plasticity::{
+    Interventions, L2InitConfig, RedoConfig, ResetConfig, ShrinkPerturbConfig,
+};
 use hrl_agents::ppo::PpoConfig;
 use hrl_agents::pqn::PqnConfig;
 use hrl_env::{EnvError, EnvOptions, EnvSpec, VecEnv, VecEnvConfig, env_family};
@@ -247,6 +250,9 @@ pub struct TrainConfig {
     pub eval: EvalSection,
     /// Checkpoints.
     pub checkpoint: CheckpointSection,
+    /// Interventions against plasticity loss (`[redo]`, `[shrink_perturb]`, `[reset]`,
+    /// `[l2_init]`), each off unless its section is there.
+    pub interventions: Interventions,
 }
 
 /// How a [`TrainConfig`] is laid out in TOML: the algorithm's name and its table side by side
@@ -274,6 +280,14 @@ struct TrainConfigLayout {
     eval: EvalSection,
     #[serde(default)]
     checkpoint: CheckpointSection,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    redo: Option<RedoConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    shrink_perturb: Option<ShrinkPerturbConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reset: Option<ResetConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    l2_init: Option<L2InitConfig>,
 }
 
 impl TryFrom<TrainConfigLayout> for TrainConfig {
@@ -323,6 +337,12 @@ impl TryFrom<TrainConfigLayout> for TrainConfig {
             log: layout.log,
             eval: layout.eval,
             checkpoint: layout.checkpoint,
+            interventions: Interventions {
+                redo: layout.redo,
+                shrink_perturb: layout.shrink_perturb,
+                reset: layout.reset,
+                l2_init: layout.l2_init,
+            },
         })
     }
 }
@@ -351,6 +371,10 @@ impl From<TrainConfig> for TrainConfigLayout {
             log: config.log,
             eval: config.eval,
             checkpoint: config.checkpoint,
+            redo: config.interventions.redo,
+            shrink_perturb: config.interventions.shrink_perturb,
+            reset: config.interventions.reset,
+            l2_init: config.interventions.l2_init,
         }
     }
 }
@@ -558,6 +582,10 @@ impl TrainConfig {
         self.agent
             .validate()
             .map_err(|e| agent_error(algo.name(), e))?;
+        self.interventions.validate().map_err(|e| match e {
+            hrl_agents::AgentError::Config { key, message } => value(key, message),
+            other => value("interventions", other.to_string()),
+        })?;
         if !algo.fits_head(&self.network.head) {
             let kind = if algo.learns_q_values() {
                 "q"

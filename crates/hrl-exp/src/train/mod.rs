@@ -439,6 +439,9 @@ impl Session<'_> {
             let before = self.agent.steps_done();
             let report = self.agent.advance()?;
             let step = self.agent.steps_done();
+            for (update, applied) in &report.interventions {
+                tracing::info!("step {step}, after update {update}: {applied}");
+            }
             if let Some(what) = divergence(&report) {
                 return Err(TrainError::Diverged { step, what });
             }
