@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Packs the run folders of a sweep into one compressed archive for results/: each run's
-# config.toml, metrics.csv, episodes.csv, summary.json and train.log (no checkpoints, no
+# config.toml, metrics.csv, episodes.csv, diagnostics.csv (where written), summary.json and
+# train.log (no checkpoints, no
 # TensorBoard events, no plots), enough for `hrl report` to redo every table and figure:
 #
 #   results/archive_runs.sh sweeps/minatar-hr results/minatar-hr/runs.tar.gz
@@ -18,7 +19,8 @@ name="$(basename "$sweep")"
 list="$(mktemp)"
 trap 'rm -f "$list" "$out.tmp"' EXIT
 (cd "$parent" && find "$name" -mindepth 2 -maxdepth 2 -type f \
-    \( -name config.toml -o -name metrics.csv -o -name episodes.csv -o -name summary.json \
+    \( -name config.toml -o -name metrics.csv -o -name episodes.csv -o -name diagnostics.csv \
+       -o -name summary.json \
        -o -name train.log \) | LC_ALL=C sort) > "$list"
 if [[ ! -s "$list" ]]; then
     echo "$1 has no run folders (no */config.toml)" >&2

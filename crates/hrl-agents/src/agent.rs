@@ -7,6 +7,7 @@ use std::path::Path;
 use burn::tensor::Device;
 use hrl_env::{EnvSpec, FinishedEpisode, VecEnv};
 use hrl_nn::diag::DiagConfig;
+use hrl_nn::health::NetworkHealth;
 use hrl_nn::network::NetworkConfig;
 use hrl_nn::probe::ReprDiagnostics;
 
@@ -133,6 +134,15 @@ pub trait Agent {
         self.policy()
             .diagnose(&states, rows, self.network().torso.repr.branches, config)
     }
+
+    /// Per-layer health of the current network on [`probe_states`](Self::probe_states), every
+    /// hidden layer and Hadamard branch ([`hrl_nn::health`]), with the representation layer's
+    /// diagnostics equal to [`probe`](Self::probe)'s from the same forward pass.
+    fn layer_health(
+        &self,
+        probe_size: usize,
+        config: &DiagConfig,
+    ) -> Result<NetworkHealth, AgentError>;
 
     /// The current network as an evaluation policy.
     fn policy(&self) -> Policy;

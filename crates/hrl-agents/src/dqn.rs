@@ -23,6 +23,8 @@ use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
 use hrl_env::{EnvSpec, FinishedEpisode, VecEnv};
+use hrl_nn::diag::DiagConfig;
+use hrl_nn::health::NetworkHealth;
 use hrl_nn::network::{NetworkConfig, QNetwork};
 
 use crate::AgentError;
@@ -368,9 +370,10 @@ impl Dqn {
         let obs_len = spec.observation_len();
         let replay = ReplayBuffer::for_env(spec, config.buffer_size, config.num_envs)?;
         let n = config.num_envs;
+        let plasticity = Plasticity::new(Interventions::default(), &network, &model, seed)?;
         Ok(Dqn {
             optimizer: config.optimizer(),
-            plasticity: Plasticity::off(&network),
+            plasticity,
             policy: model.valid(),
             target: model.valid(),
             model,
@@ -531,7 +534,7 @@ impl Dqn {
             });
         }
         let mut grads = GradientsParams::from_grads(loss.backward(), &self.model);
-        self.plasticity.regularise(&self.model, &mut grads);
+        self.plasticity.before_step(&self.model, &mut grads);
         let grad_norm = self
             .config
             .max_grad_norm
@@ -672,6 +675,16 @@ impl Agent for Dqn {
             self.replay.get(id, row, &mut next_obs);
         }
         (Cow::Owned(obs), ids.len())
+    }
+
+    fn layer_health(
+        &self,
+        probe_size: usize,
+        config: &DiagConfig,
+    ) -> Result<NetworkHealth, AgentError> {
+        let (states, rows) = self.probe_states(probe_size);
+        self.plasticity
+            .layer_health(&self.policy, (&states, rows), &self.devices.plain, config)
     }
 
     fn policy(&self) -> Policy {

@@ -27,6 +27,9 @@ pub enum AgentError {
     /// An intervention (ReDo, shrink-and-perturb, a reset) could not rewrite the network.
     #[error("intervention: {0}")]
     Intervention(#[from] hrl_nn::intervene::InterveneError),
+    /// The per-layer health could not be measured.
+    #[error("per-layer health: {0}")]
+    Health(#[from] hrl_nn::health::HealthError),
     /// The optimiser state could not be edited.
     #[error("optimiser state: {0}")]
     OptimizerState(String),

@@ -7,9 +7,12 @@
 use std::borrow::Cow;
 use std::path::Path;
 
+use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
 use hrl_env::{EnvSpec, FinishedEpisode, VecEnv};
+use hrl_nn::diag::DiagConfig;
+use hrl_nn::health::NetworkHealth;
 use hrl_nn::network::{Network, NetworkConfig};
 use hrl_nn::torso::NetError;
 
@@ -175,9 +178,10 @@ impl<A: OnPolicyAlgorithm> OnPolicy<A> {
         let devices = agent::setup(&envs, shape.num_envs, &network, device, seed)?;
         let model = A::init_model(&network, &devices.train)?;
         let obs_len = envs.spec().observation_len();
+        let plasticity = Plasticity::new(Interventions::default(), &network, &model, seed)?;
         Ok(OnPolicy {
             rollout: RolloutBuffer::new(shape.num_envs, shape.num_steps, obs_len),
-            plasticity: Plasticity::off(&network),
+            plasticity,
             optimizer: algo.optimizer(),
             algo,
             network,
@@ -209,7 +213,7 @@ impl<A: OnPolicyAlgorithm> OnPolicy<A> {
         mut grads: GradientsParams,
         max_grad_norm: f64,
     ) -> f64 {
-        self.plasticity.regularise(&self.model, &mut grads);
+        self.plasticity.before_step(&self.model, &mut grads);
         let norm = clip_global_norm(&self.model, &mut grads, max_grad_norm);
         let model = self.model.clone();
         self.model = self.optimizer.step(learning_rate, model, grads);
@@ -293,6 +297,20 @@ impl<A: OnPolicyAlgorithm> Agent for OnPolicy<A> {
     fn probe_states(&self, probe_size: usize) -> (Cow<'_, [f32]>, usize) {
         let (states, rows) = self.rollout.first_states(probe_size);
         (Cow::Borrowed(states), rows)
+    }
+
+    fn layer_health(
+        &self,
+        probe_size: usize,
+        config: &DiagConfig,
+    ) -> Result<NetworkHealth, AgentError> {
+        let (states, rows) = self.rollout.first_states(probe_size);
+        self.plasticity.layer_health(
+            &self.model.valid(),
+            (states, rows),
+            &self.devices.plain,
+            config,
+        )
     }
 
     fn policy(&self) -> Policy {

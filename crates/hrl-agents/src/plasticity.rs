@@ -23,6 +23,8 @@ use std::path::Path;
 use burn::module::{ModuleVisitor, Param, ParamId};
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
+use hrl_nn::diag::DiagConfig;
+use hrl_nn::health::NetworkHealth;
 use hrl_nn::intervene::{self, Recycled};
 use hrl_nn::network::{Network, NetworkConfig};
 use hrl_nn::surgery::{fresh_values, param_ids};
@@ -181,8 +183,9 @@ impl Interventions {
     }
 }
 
-/// File of L2-init's initial parameters inside a checkpoint folder.
-pub const ANCHOR_FILE: &str = "anchor.bpk";
+/// File of the initial network inside a checkpoint folder (L2-init's θ0 and the per-layer
+/// distance from initialisation).
+pub const INITIAL_FILE: &str = "initial.bpk";
 
 /// What the interventions did after one update, for the log.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -220,19 +223,24 @@ const REDO_SALT: u64 = 0x5245_444f;
 const SHRINK_PERTURB_SALT: u64 = 0x5350;
 const RESET_SALT: u64 = 0x0052_4553_4554;
 
-/// An agent's interventions: the config, what they need of the network, and L2-init's
-/// initial parameters.
+/// An agent's interventions, and what they and the per-layer health keep of the run: the
+/// initial network and the last gradient step's gradients.
 pub(crate) struct Plasticity<N: Network> {
     config: Interventions,
     network: NetworkConfig,
     seed: u64,
-    /// L2-init's θ0, as a network on the plain device, and flattened per parameter id of the
-    /// trained network.
-    anchor: Option<(N, HashMap<ParamId, Tensor<1>>)>,
+    /// The initial network on the plain device (absent after loading a checkpoint written
+    /// before it was kept).
+    initial: Option<N>,
+    /// L2-init's θ0 flattened per parameter id of the trained network.
+    pull_to: Option<HashMap<ParamId, Tensor<1>>>,
+    /// The loss gradients of the last gradient step, before L2-init's pull and clipping.
+    last_grads: Option<GradientsParams>,
 }
 
 impl<N: Network> Plasticity<N> {
-    /// The interventions of `config` for `model` (freshly initialised: L2-init anchors to it).
+    /// The interventions of `config` for `model`, freshly initialised (kept as the initial
+    /// network).
     pub fn new(
         config: Interventions,
         network: &NetworkConfig,
@@ -240,27 +248,19 @@ impl<N: Network> Plasticity<N> {
         seed: u64,
     ) -> Result<Plasticity<N>, AgentError> {
         config.validate()?;
-        let anchor = config.l2_init.as_ref().map(|_| {
-            let anchor = model.valid();
-            let flat = flatten_by_id(model, &anchor);
-            (anchor, flat)
-        });
+        let initial = model.valid();
+        let pull_to = config
+            .l2_init
+            .as_ref()
+            .map(|_| flatten_by_id(model, &initial));
         Ok(Plasticity {
             config,
             network: network.clone(),
             seed,
-            anchor,
+            initial: Some(initial),
+            pull_to,
+            last_grads: None,
         })
-    }
-
-    /// Off: no intervention.
-    pub fn off(network: &NetworkConfig) -> Plasticity<N> {
-        Plasticity {
-            config: Interventions::default(),
-            network: network.clone(),
-            seed: 0,
-            anchor: None,
-        }
     }
 
     /// The states ReDo needs after update `update`, if it runs then.
@@ -272,16 +272,43 @@ impl<N: Network> Plasticity<N> {
             .map(|r| r.batch)
     }
 
-    /// Adds L2-init's gradient `2 λ (θ − θ0)` to `grads`.
-    pub fn regularise(&self, model: &N, grads: &mut GradientsParams) {
-        let (Some(l2), Some((_, anchor))) = (&self.config.l2_init, &self.anchor) else {
+    /// Before an optimiser step on `grads` (the loss gradients of `model`): keeps them for the
+    /// per-layer gradient norms, then adds L2-init's `2 λ (θ − θ0)`.
+    pub fn before_step(&mut self, model: &N, grads: &mut GradientsParams) {
+        let mut copy = CopyGrads {
+            from: grads,
+            to: GradientsParams::new(),
+        };
+        model.visit(&mut copy);
+        self.last_grads = Some(copy.to);
+        let (Some(l2), Some(pull_to)) = (&self.config.l2_init, &self.pull_to) else {
             return;
         };
         model.visit(&mut AddPull {
             grads,
-            anchor,
+            anchor: pull_to,
             factor: 2.0 * l2.coef,
         });
+    }
+
+    /// The per-layer health of `model` (the plain form of the trained network) on `rows`
+    /// states.
+    pub fn layer_health(
+        &self,
+        model: &N,
+        states: (&[f32], usize),
+        device: &Device,
+        config: &DiagConfig,
+    ) -> Result<NetworkHealth, AgentError> {
+        let (states, rows) = states;
+        let states = rows_tensor(states, rows, states.len() / rows, device);
+        Ok(hrl_nn::health::layer_health(
+            model,
+            states,
+            config,
+            self.initial.as_ref(),
+            self.last_grads.as_ref(),
+        )?)
     }
 
     /// Runs the interventions due after update `update` on `model` and `optimizer`;
@@ -342,23 +369,28 @@ impl<N: Network> Plasticity<N> {
         Ok(fresh_values(model, &fresh).map_err(hrl_nn::intervene::InterveneError::from)?)
     }
 
-    /// Writes L2-init's initial parameters into the checkpoint folder `dir`.
+    /// Writes the initial network into the checkpoint folder `dir`.
     pub fn save(&self, dir: &Path) -> Result<(), AgentError> {
-        match &self.anchor {
-            Some((anchor, _)) => checkpoint::save_module(anchor, &dir.join(ANCHOR_FILE)),
+        match &self.initial {
+            Some(initial) => checkpoint::save_module(initial, &dir.join(INITIAL_FILE)),
             None => Ok(()),
         }
     }
 
     /// Reads back what [`save`](Self::save) wrote, pairing it with `model` (already loaded).
+    /// A checkpoint without it (written before it was kept) leaves the distance from
+    /// initialisation unknown, unless L2-init needs it.
     pub fn load(&mut self, dir: &Path, model: &N, device: &Device) -> Result<(), AgentError> {
-        if self.anchor.is_none() {
+        let path = dir.join(INITIAL_FILE);
+        if !path.is_file() && self.config.l2_init.is_none() {
+            self.initial = None;
             return Ok(());
         }
-        let anchor =
-            checkpoint::load_module(N::init(&self.network, device)?, &dir.join(ANCHOR_FILE))?;
-        let flat = flatten_by_id(model, &anchor);
-        self.anchor = Some((anchor, flat));
+        let initial = checkpoint::load_module(N::init(&self.network, device)?, &path)?;
+        if self.pull_to.is_some() {
+            self.pull_to = Some(flatten_by_id(model, &initial));
+        }
+        self.initial = Some(initial);
         Ok(())
     }
 }
@@ -378,6 +410,20 @@ impl ModuleVisitor for Flatten {
         let value = param.val();
         let numel = value.shape().num_elements();
         self.0.push(value.reshape([numel]));
+    }
+}
+
+/// Copies each parameter's gradient handle.
+struct CopyGrads<'a> {
+    from: &'a GradientsParams,
+    to: GradientsParams,
+}
+
+impl ModuleVisitor for CopyGrads<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(grad) = self.from.get::<D>(param.id) {
+            self.to.register(param.id, grad);
+        }
     }
 }
 
@@ -439,7 +485,7 @@ mod tests {
             l2_init: Some(L2InitConfig { coef }),
             ..Interventions::default()
         };
-        let plasticity = Plasticity::new(interventions, &network, &model, 0).unwrap();
+        let mut plasticity = Plasticity::new(interventions, &network, &model, 0).unwrap();
         // Move away from θ0, then take the gradient of a loss that does not depend on θ
         // (zero), so that what `regularise` adds is all there is.
         device.seed(22);
@@ -448,9 +494,9 @@ mod tests {
         let x = Tensor::<2>::from_data(TensorData::new(vec![0.1f32, -0.2], [1, 2]), &device);
         let zero = model.forward(x).sum().mul_scalar(0.0);
         let mut grads = GradientsParams::from_grads(zero.backward(), &model);
-        plasticity.regularise(&model, &mut grads);
+        plasticity.before_step(&model, &mut grads);
         let theta = parameters(&model).unwrap();
-        let theta0 = parameters(&plasticity.anchor.as_ref().unwrap().0).unwrap();
+        let theta0 = parameters(plasticity.initial.as_ref().unwrap()).unwrap();
         let h = 1e-3;
         for (index, (id, values)) in theta.iter().enumerate() {
             let grad = flat_grad(&grads, *id, &model);

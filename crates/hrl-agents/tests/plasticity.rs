@@ -213,7 +213,7 @@ fn resumes_exactly(make: &dyn Fn() -> Box<dyn Agent>, advances: usize, name: &st
     }
     let dir = fresh_dir(&format!("{name}-half"));
     first.save(&dir).unwrap();
-    assert!(dir.join(hrl_agents::plasticity::ANCHOR_FILE).is_file());
+    assert!(dir.join(hrl_agents::plasticity::INITIAL_FILE).is_file());
     let mut resumed = make();
     resumed.load(&dir).unwrap();
     for _ in advances / 2..advances {

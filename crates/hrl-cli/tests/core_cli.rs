@@ -178,6 +178,12 @@ fn diagnose_reports_known_answers() {
     let p: [f64; 2] = [2.0 / 3.0, 1.0 / 3.0];
     let erank = (-p.iter().map(|x| x * x.ln()).sum::<f64>()).exp();
     assert!((report["erank"].as_f64().unwrap() - erank).abs() < 1e-9);
+    // Rows' norms 1, 2, 0; columns' std sqrt(2)/3, 2 sqrt(2)/3, 0; singular values 2, 1, 0.
+    assert!((report["feature_norm"].as_f64().unwrap() - 1.0).abs() < 1e-12);
+    let std = 2f64.sqrt() / 3.0;
+    assert!((report["feature_std"].as_f64().unwrap() - std).abs() < 1e-12);
+    assert_eq!(report["feature_rank"], 2);
+    assert!((report["active_fraction"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-12);
 
     let saturated = temp_file("tanh.csv", "0.999,0.1\n-0.995,0.2\n");
     let tanh = json(&hrl(&[

@@ -87,7 +87,7 @@ fn interrupted_run_equals_straight_run(name: &str, args: &[&str], signal: &str) 
     }
     let resumed = hrl(&["train", "--resume", interrupted.to_str().unwrap()]);
     assert_success(&resumed);
-    for file in ["metrics.csv", "episodes.csv"] {
+    for file in ["metrics.csv", "episodes.csv", "diagnostics.csv"] {
         assert_eq!(
             without_timing(&interrupted.join(file)),
             without_timing(&straight.join(file)),
@@ -122,7 +122,7 @@ fn pqn_resumes_exactly_after_kill_9() {
 }
 
 #[test]
-fn ppo_resumes_exactly_after_ctrl_c() {
+fn ppo_with_interventions_resumes_exactly_after_ctrl_c() {
     interrupted_run_equals_straight_run(
         "ppo",
         &[
@@ -134,6 +134,14 @@ fn ppo_resumes_exactly_after_ctrl_c() {
             "40960",
             "--set",
             "checkpoint.points=20",
+            "--set",
+            "log.diag_points=10",
+            "--set",
+            "redo.period=3",
+            "--set",
+            "shrink_perturb.period=7",
+            "--set",
+            "l2_init.coef=0.001",
         ],
         "-INT",
     );

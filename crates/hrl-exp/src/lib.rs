@@ -16,6 +16,7 @@
 pub mod evaluate;
 pub mod features_csv;
 pub mod file_tail;
+pub mod layer_log;
 pub mod metrics;
 pub mod recording;
 pub mod sweep;

@@ -54,7 +54,7 @@ pub enum MetricsError {
 }
 
 /// What resuming did to an existing table.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResumeReport {
     /// Complete rows kept (step at most the checkpoint's).
     pub kept_rows: usize,
@@ -232,6 +232,31 @@ impl MetricsCsv {
         }
         self.line.push('\n');
         // One write call per row, so a crash leaves at most one partial line at the end.
+        self.file
+            .write_all(self.line.as_bytes())
+            .map_err(|source| MetricsError::Io {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
+    /// Appends one row of text fields, one per column (none may hold a comma, a quote or a
+    /// line end).
+    pub fn write_fields(&mut self, fields: &[&str]) -> Result<(), MetricsError> {
+        if fields.len() != self.columns.len() {
+            return Err(MetricsError::RowLength {
+                got: fields.len(),
+                expected: self.columns.len(),
+            });
+        }
+        if fields.iter().any(|f| f.contains([',', '"', '\n', '\r'])) {
+            return Err(MetricsError::BadColumns {
+                columns: fields.iter().map(|f| f.to_string()).collect(),
+            });
+        }
+        self.line.clear();
+        self.line.push_str(&fields.join(","));
+        self.line.push('\n');
         self.file
             .write_all(self.line.as_bytes())
             .map_err(|source| MetricsError::Io {

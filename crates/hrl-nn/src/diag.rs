@@ -136,17 +136,99 @@ pub fn dead_fraction(features: Features<'_>, criterion: DeadCriterion, row_fract
     if features.cols == 0 || features.rows == 0 {
         return 0.0;
     }
+    let dead = dead_units(features, criterion, row_fraction)
+        .into_iter()
+        .filter(|&dead| dead)
+        .count();
+    dead as f64 / features.cols as f64
+}
+
+/// Per neuron, whether it is dead: saturated on at least `row_fraction` of the rows.
+pub fn dead_units(
+    features: Features<'_>,
+    criterion: DeadCriterion,
+    row_fraction: f64,
+) -> Vec<bool> {
     let needed = row_fraction * features.rows as f64;
-    let dead = (0..features.cols)
-        .filter(|&col| {
+    (0..features.cols)
+        .map(|col| {
             let saturated = features
                 .column(col)
                 .filter(|&v| criterion.is_saturated(v))
                 .count();
-            saturated as f64 >= needed
+            features.rows > 0 && saturated as f64 >= needed
         })
+        .collect()
+}
+
+/// Fraction of active neurons, Plasticine's measure: a neuron is active if on at least one row
+/// it is not saturated under the fixed margin [`ACTIVE_EPS`] (ReLU-like `h > 0`, tanh
+/// `|h| < 0.99`, sigmoid `0.01 < h < 0.99`), whatever margin the dead fraction uses.
+pub fn active_fraction(features: Features<'_>, criterion: DeadCriterion) -> f64 {
+    let fixed = match criterion {
+        DeadCriterion::Zero => DeadCriterion::Zero,
+        DeadCriterion::Tanh { .. } => DeadCriterion::Tanh { eps: ACTIVE_EPS },
+        DeadCriterion::Sigmoid { .. } => DeadCriterion::Sigmoid { eps: ACTIVE_EPS },
+    };
+    if features.cols == 0 {
+        return 0.0;
+    }
+    let active = (0..features.cols)
+        .filter(|&col| features.column(col).any(|v| !fixed.is_saturated(v)))
         .count();
-    dead as f64 / features.cols as f64
+    active as f64 / features.cols as f64
+}
+
+/// The saturation margin of [`active_fraction`] (Plasticine's 0.99 for tanh).
+pub const ACTIVE_EPS: f64 = 0.01;
+
+/// Mean over rows of each row's L2 norm (the feature norm).
+pub fn feature_norm(features: Features<'_>) -> f64 {
+    if features.rows == 0 {
+        return 0.0;
+    }
+    let total: f64 = (0..features.rows)
+        .map(|row| {
+            (0..features.cols)
+                .map(|col| features.get(row, col).powi(2))
+                .sum::<f64>()
+                .sqrt()
+        })
+        .sum();
+    total / features.rows as f64
+}
+
+/// Mean over neurons of each neuron's standard deviation over the rows (population form).
+pub fn feature_std(features: Features<'_>) -> f64 {
+    if features.rows == 0 || features.cols == 0 {
+        return 0.0;
+    }
+    let rows = features.rows as f64;
+    let total: f64 = (0..features.cols)
+        .map(|col| {
+            let mean = features.column(col).sum::<f64>() / rows;
+            let var = features
+                .column(col)
+                .map(|v| (v - mean).powi(2))
+                .sum::<f64>()
+                / rows;
+            var.sqrt()
+        })
+        .sum();
+    total / features.cols as f64
+}
+
+/// The thresholded feature rank (Lyle et al. 2022, InFeR): the number of singular values above
+/// `fraction` of the largest.
+pub fn feature_rank(singular_values: &[f64], fraction: f64) -> usize {
+    let largest = singular_values.iter().copied().fold(0.0, f64::max);
+    if largest == 0.0 {
+        return 0;
+    }
+    singular_values
+        .iter()
+        .filter(|&&s| s > fraction * largest)
+        .count()
 }
 
 /// Fraction of τ-dormant neurons (Sokar et al. 2023). If every activation is zero, every neuron
@@ -264,6 +346,9 @@ pub struct DiagConfig {
     pub tau: f64,
     /// δ of `srank_δ`.
     pub delta: f64,
+    /// The thresholded feature rank counts singular values above this fraction of the
+    /// largest.
+    pub rank_threshold: f64,
 }
 
 impl Default for DiagConfig {
@@ -273,6 +358,7 @@ impl Default for DiagConfig {
             row_fraction: 1.0,
             tau: 0.025,
             delta: 0.01,
+            rank_threshold: 0.01,
         }
     }
 }
@@ -288,6 +374,10 @@ pub struct LayerDiagnostics {
     pub srank: usize,
     /// Roy-Vetterli effective rank.
     pub erank: f64,
+    /// Singular values above `rank_threshold` of the largest (absent from diagnostics written
+    /// before it was measured: 0).
+    #[serde(default)]
+    pub feature_rank: usize,
 }
 
 /// Computes every diagnostic of `features` under `criterion`.
@@ -302,6 +392,7 @@ pub fn diagnose(
         dormant_fraction: dormant_fraction(features, config.tau),
         srank: srank(&sigma, config.delta),
         erank: erank(&sigma),
+        feature_rank: feature_rank(&sigma, config.rank_threshold),
     })
 }
 
@@ -374,6 +465,31 @@ mod tests {
         assert_eq!(srank(&sigma, 0.1), 4);
         assert_eq!(srank(&sigma, 0.01), 5);
         assert_eq!(srank(&[0.0, 0.0], 0.01), 0);
+    }
+
+    #[test]
+    fn feature_norm_std_rank_and_active_by_hand() {
+        // Rows (3, 4) and (0, 0): norms 5 and 0. Columns (3, 0) and (4, 0): std 1.5 and 2.
+        let values = [3.0, 4.0, 0.0, 0.0];
+        let features = Features::new(&values, 2, 2).unwrap();
+        assert_eq!(feature_norm(features), 2.5);
+        assert_eq!(feature_std(features), 1.75);
+        assert_eq!(feature_rank(&[10.0, 0.5, 0.05], 0.01), 2);
+        assert_eq!(feature_rank(&[0.0, 0.0], 0.01), 0);
+        // tanh: column 0 is at 0.995 on every row (inactive), column 1 at 0.98 once.
+        let tanh = [0.995, 1.0, -0.999, 0.98];
+        let features = Features::new(&tanh, 2, 2).unwrap();
+        assert_eq!(
+            active_fraction(features, DeadCriterion::Tanh { eps: 0.5 }),
+            0.5
+        );
+        let relu = [0.0, 0.0, 0.0, 0.1];
+        let features = Features::new(&relu, 2, 2).unwrap();
+        assert_eq!(active_fraction(features, DeadCriterion::Zero), 0.5);
+        assert_eq!(
+            dead_units(features, DeadCriterion::Zero, 1.0),
+            [true, false]
+        );
     }
 
     #[test]

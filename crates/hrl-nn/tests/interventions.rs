@@ -319,3 +319,142 @@ fn a_unit_reads_its_layernorm_scale_and_shift_in_both_branches() {
     }
     assert_eq!(incoming, expected);
 }
+
+mod health {
+    use super::*;
+    use burn::module::Module;
+    use burn::optim::GradientsParams;
+    use hrl_nn::diag::DiagConfig;
+    use hrl_nn::health::{Metric, dead_persistence, layer_health};
+
+    fn host(t: Tensor<2>) -> Vec<f64> {
+        t.into_data().iter::<f32>().map(f64::from).collect()
+    }
+
+    fn value(report: &[hrl_nn::health::LayerHealth], layer: &str, metric: Metric) -> Option<f64> {
+        report
+            .iter()
+            .find(|h| h.layer == layer)
+            .and_then(|h| h.values.iter().find(|(m, _)| *m == metric).map(|(_, v)| *v))
+    }
+
+    /// fc1 (ReLU, 3 units) computed by hand from its parameters; the representation's branch
+    /// weights, distances and gradient norms summed by hand.
+    #[test]
+    fn every_layer_and_branch_is_measured_from_its_own_values() {
+        let _device_rng = one_at_a_time();
+        let device = Device::flex().autodiff();
+        device.seed(31);
+        let config = network(TorsoKind::Mlp, "hr-tanh@2", vec![2], vec![3]);
+        let net = config.init_q(&device).unwrap();
+        device.seed(32);
+        let initial = config.init_q(&device).unwrap();
+        let x = [0.5f32, -1.0, 2.0, 0.25, -0.3, 0.7];
+        let states =
+            Tensor::<2>::from_data(burn::tensor::TensorData::new(x.to_vec(), [3, 2]), &device);
+        let loss = net.forward(states.clone()).square().sum();
+        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        let plain = net.valid();
+        let health = layer_health(
+            &plain,
+            states.clone().inner(),
+            &DiagConfig::default(),
+            Some(&initial.valid()),
+            Some(&grads),
+        )
+        .unwrap();
+        // The representation's diagnostics are the probe's, from the same forward pass.
+        let (_, repr) = plain.forward_with_repr(states.clone().inner());
+        let branches = config.torso.repr.branches;
+        let probe = hrl_nn::probe::diagnose_repr(&repr, branches, &DiagConfig::default()).unwrap();
+        assert_eq!(health.repr, probe);
+        let report = &health.layers;
+        let names: Vec<&str> = report.iter().map(|h| h.layer.as_str()).collect();
+        assert_eq!(names, ["fc1", "repr", "repr.first", "repr.second"]);
+
+        let fc1 = &net.torso.hidden[0].first.linear;
+        let (w, b) = (
+            host(fc1.weight.val().inner()),
+            fc1.bias.as_ref().unwrap().val(),
+        );
+        let b: Vec<f64> = b.into_data().iter::<f32>().map(f64::from).collect();
+        let h: Vec<Vec<f64>> = (0..3)
+            .map(|r| {
+                (0..3)
+                    .map(|j| {
+                        let z = (0..2)
+                            .map(|i| f64::from(x[r * 2 + i]) * w[i * 3 + j])
+                            .sum::<f64>();
+                        (z + b[j]).max(0.0)
+                    })
+                    .collect()
+            })
+            .collect();
+        let norm = h
+            .iter()
+            .map(|row| row.iter().map(|v| v * v).sum::<f64>().sqrt())
+            .sum::<f64>()
+            / 3.0;
+        let got = value(report, "fc1", Metric::FeatureNorm).unwrap();
+        assert!((got - norm).abs() < 1e-5, "{got} vs {norm}");
+        assert!(value(report, "fc1", Metric::Srank).is_none());
+        assert!(value(report, "repr", Metric::Srank).is_some());
+        assert!(value(report, "repr.first", Metric::Srank).is_none());
+
+        // repr.first: its weight [3, 2] and bias [2].
+        let first = &net.torso.repr.first.linear;
+        let start = &initial.torso.repr.first.linear;
+        let params = |l: &burn::nn::Linear| -> Vec<f64> {
+            let mut v = host(l.weight.val().inner());
+            v.extend(
+                l.bias
+                    .as_ref()
+                    .unwrap()
+                    .val()
+                    .inner()
+                    .into_data()
+                    .iter::<f32>()
+                    .map(f64::from),
+            );
+            v
+        };
+        let (now, then) = (params(first), params(start));
+        let magnitude = now.iter().map(|w| w.abs()).sum::<f64>() / 8.0;
+        let distance = (now
+            .iter()
+            .zip(&then)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            / 8.0)
+            .sqrt();
+        let weight_grad = host(grads.get::<2>(first.weight.id).unwrap());
+        let bias_grad = grads.get::<1>(first.bias.as_ref().unwrap().id).unwrap();
+        let grad_norm = weight_grad
+            .iter()
+            .copied()
+            .chain(bias_grad.into_data().iter::<f32>().map(f64::from))
+            .map(|v| v * v)
+            .sum::<f64>()
+            .sqrt();
+        let close = |metric, expected: f64| {
+            let got = value(report, "repr.first", metric).unwrap();
+            assert!(
+                (got - expected).abs() <= 1e-6 * expected.abs().max(1.0),
+                "{metric:?}: {got} vs {expected}"
+            );
+        };
+        close(Metric::WeightMagnitude, magnitude);
+        close(Metric::DistanceFromInit, distance);
+        close(Metric::GradNorm, grad_norm);
+    }
+
+    #[test]
+    fn persistence_is_the_share_of_dead_units_still_dead() {
+        assert_eq!(
+            dead_persistence(&[true, true, false, true], &[true, false, false, true]),
+            Some(2.0 / 3.0)
+        );
+        assert_eq!(dead_persistence(&[false, false], &[true, true]), None);
+        assert_eq!(dead_persistence(&[true], &[true, false]), None);
+    }
+}

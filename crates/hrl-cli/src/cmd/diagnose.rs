@@ -25,6 +25,9 @@ pub struct DiagnoseArgs {
     /// Fraction of rows on which a neuron must be saturated to count as dead.
     #[arg(long, default_value_t = DiagConfig::default().row_fraction)]
     row_fraction: f64,
+    /// The feature rank counts singular values above this fraction of the largest.
+    #[arg(long, default_value_t = DiagConfig::default().rank_threshold)]
+    rank_threshold: f64,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -42,7 +45,11 @@ enum ActivationArg {
 
 /// Runs `hrl diagnose`.
 pub fn run(args: DiagnoseArgs) -> anyhow::Result<()> {
-    for (name, value) in [("--eps", args.eps), ("--delta", args.delta)] {
+    for (name, value) in [
+        ("--eps", args.eps),
+        ("--delta", args.delta),
+        ("--rank-threshold", args.rank_threshold),
+    ] {
         anyhow::ensure!(
             (0.0..1.0).contains(&value),
             "{name} must be in [0, 1), got {value}"
@@ -71,8 +78,12 @@ pub fn run(args: DiagnoseArgs) -> anyhow::Result<()> {
         row_fraction: args.row_fraction,
         tau: args.tau,
         delta: args.delta,
+        rank_threshold: args.rank_threshold,
     };
     let report = diag::diagnose(features, criterion, &config)?;
+    let active = criterion.map(|c| diag::active_fraction(features, c));
+    let (norm, std) = (diag::feature_norm(features), diag::feature_std(features));
+    let rank = report.feature_rank;
     if args.json {
         let json = serde_json::json!({
             "rows": table.rows,
@@ -81,6 +92,10 @@ pub fn run(args: DiagnoseArgs) -> anyhow::Result<()> {
             "dormant_fraction": report.dormant_fraction,
             "srank": report.srank,
             "erank": report.erank,
+            "active_fraction": active,
+            "feature_norm": norm,
+            "feature_std": std,
+            "feature_rank": rank,
         });
         println!("{json}");
     } else {
@@ -95,6 +110,16 @@ pub fn run(args: DiagnoseArgs) -> anyhow::Result<()> {
         );
         println!("srank             {} (delta {})", report.srank, args.delta);
         println!("erank             {:.4}", report.erank);
+        match active {
+            Some(active) => println!("active fraction   {active:.4}"),
+            None => println!("active fraction   n/a"),
+        }
+        println!("feature norm      {norm:.4} (mean row L2 norm)");
+        println!("feature std       {std:.4} (mean per-neuron std over rows)");
+        println!(
+            "feature rank      {rank} (singular values above {} of the largest)",
+            args.rank_threshold
+        );
     }
     Ok(())
 }

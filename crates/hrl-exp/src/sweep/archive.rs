@@ -30,10 +30,11 @@ use hrl_report::run_dir::{RunDirError, RunLock, RunPaths};
 
 /// The files of a run that an archive holds, in the order they are restored (`summary.json`,
 /// which marks a run complete, last).
-pub const ARCHIVED_FILES: [&str; 5] = [
+pub const ARCHIVED_FILES: [&str; 6] = [
     "config.toml",
     "metrics.csv",
     "episodes.csv",
+    "diagnostics.csv",
     "train.log",
     "summary.json",
 ];

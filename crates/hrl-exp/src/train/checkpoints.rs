@@ -36,6 +36,10 @@ pub struct TrainState {
     /// The last diagnostics, likewise.
     #[serde(default)]
     pub last_diagnostics: Option<ReprDiagnostics>,
+    /// Per layer, the dead units of the last diagnostics point, for the next point's dead
+    /// persistence (absent in checkpoints written before it was kept).
+    #[serde(default)]
+    pub dead_units: std::collections::BTreeMap<String, Vec<bool>>,
     /// The resolved config (TOML) the run had when the checkpoint was written, checked against
     /// `config.toml` on resume (absent in checkpoints written before it was kept).
     #[serde(default)]

@@ -220,6 +220,16 @@ pub struct LogSection {
     /// Settings of the diagnostics.
     #[serde(default)]
     pub diag: DiagConfig,
+    /// Whether diagnostics points also measure every hidden layer into `diagnostics.csv`
+    /// (on unless set to false).
+    #[serde(default = "LogSection::default_layer_health")]
+    pub layer_health: bool,
+}
+
+impl LogSection {
+    fn default_layer_health() -> bool {
+        true
+    }
 }
 
 /// A training run, fully resolved.
@@ -874,6 +884,39 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(bad.contains("network.layer_norm_epsilon"), "{bad}");
+    }
+
+    #[test]
+    fn interventions_are_top_level_sections_the_report_knows() {
+        let config = resolve(Overrides {
+            set: vec![
+                "redo.period=10".into(),
+                "shrink_perturb.period=20".into(),
+                "reset.period=30".into(),
+                "l2_init.coef=0.01".into(),
+            ],
+            ..Overrides::default()
+        })
+        .unwrap();
+        let interventions = &config.interventions;
+        assert_eq!(interventions.redo.as_ref().unwrap().tau, 0.1);
+        assert_eq!(interventions.reset.as_ref().unwrap().layers, 1);
+        let table: toml::Table = config.to_toml().parse().unwrap();
+        let sections: Vec<&str> = hrl_report::discovery::INTERVENTION_SECTIONS
+            .into_iter()
+            .filter(|s| table.get(*s).is_some_and(toml::Value::is_table))
+            .collect();
+        assert_eq!(sections, hrl_report::discovery::INTERVENTION_SECTIONS);
+        let back: TrainConfig = toml::from_str(&config.to_toml()).unwrap();
+        assert_eq!(back, config);
+        let off = resolve(Overrides::default()).unwrap();
+        assert!(!off.interventions.any());
+        let table: toml::Table = off.to_toml().parse().unwrap();
+        assert!(
+            hrl_report::discovery::INTERVENTION_SECTIONS
+                .iter()
+                .all(|s| !table.contains_key(*s))
+        );
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub use build::{agent as build_agent, device};
 pub use checkpoints::{TRAIN_STATE_FILE, TrainState};
 pub use games::{Game, GameTally};
 
+use crate::layer_log::LayerLog;
 use crate::metrics::{MetricsCsv, MetricsError, MetricsLog, Table};
 use crate::train::config::{ConfigError, Overrides, TrainConfig};
 use columns::Row;
@@ -162,6 +163,7 @@ pub fn train(config: &TrainConfig, out: &Path, stop: &AtomicBool) -> Result<Outc
     let mut log = MetricsLog::create(out, &columns)?;
     log.events().add_text("config", &config.to_toml(), 0)?;
     let episodes = MetricsCsv::create(&out.join(EPISODES_FILE), &EPISODE_COLUMNS)?;
+    let layers = LayerLog::create(out)?;
     let state = TrainState {
         step: 0,
         wall_seconds: 0.0,
@@ -169,6 +171,7 @@ pub fn train(config: &TrainConfig, out: &Path, stop: &AtomicBool) -> Result<Outc
         tally: GameTally::default(),
         last_eval: None,
         last_diagnostics: None,
+        dead_units: Default::default(),
         config: None,
     };
     Session {
@@ -176,6 +179,7 @@ pub fn train(config: &TrainConfig, out: &Path, stop: &AtomicBool) -> Result<Outc
         run,
         agent,
         log,
+        layers,
         episodes,
         state,
         scores: Vec::new(),
@@ -254,6 +258,7 @@ pub fn resume(
     let columns = columns::header(agent.columns());
     let (log, report) = MetricsLog::resume(out, &columns, step)?;
     let (episodes, _) = MetricsCsv::resume(&out.join(EPISODES_FILE), &EPISODE_COLUMNS, step)?;
+    let (layers, _) = LayerLog::resume(out, step)?;
     tracing::info!(
         "resuming {} at step {step} ({} metric rows kept, {} dropped)",
         out.display(),
@@ -266,6 +271,7 @@ pub fn resume(
         run,
         agent,
         log,
+        layers,
         episodes,
         state,
         scores,
@@ -375,6 +381,8 @@ struct Session<'a> {
     run: RunDir,
     agent: Box<dyn Agent>,
     log: MetricsLog,
+    /// `diagnostics.csv`, the per-layer health.
+    layers: LayerLog,
     episodes: MetricsCsv,
     state: TrainState,
     /// Scores of every game so far.
@@ -450,7 +458,19 @@ impl Session<'_> {
             let mut row = Self::base_row(&report, step, frames_per_step, sps, wall);
             self.record_games(&report, step, &mut row)?;
             if due(config.log.diag_points, total, before, step) {
-                let diag = self.agent.probe(config.log.probe_size, &config.log.diag)?;
+                let (probe_size, diag_config) = (config.log.probe_size, &config.log.diag);
+                let diag = if config.log.layer_health {
+                    let health = self.agent.layer_health(probe_size, diag_config)?;
+                    self.layers.write(
+                        step,
+                        &health.layers,
+                        &mut self.state.dead_units,
+                        self.log.events(),
+                    )?;
+                    health.repr
+                } else {
+                    self.agent.probe(probe_size, diag_config)?
+                };
                 columns::push_diagnostics(&mut row, &diag);
                 self.state.last_diagnostics = Some(diag.clone());
                 last_diag = Some(diag);
