@@ -20,7 +20,8 @@ pub struct RunIdentity {
     pub algo: String,
     /// Environment id (`minatar/breakout`, `atari/pong`, ...).
     pub env: String,
-    /// Representation spec as the config writes it (`hr-tanh`, ...).
+    /// Representation spec as the config writes it (`hr-tanh`, ...), followed by ` & SECTION`
+    /// for each intervention the config turns on (`tanh & redo`): the arm a report compares.
     pub repr: String,
     /// Run seed.
     pub seed: u64,
@@ -30,6 +31,18 @@ impl fmt::Display for RunIdentity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {} {} s{}", self.algo, self.env, self.repr, self.seed)
     }
+}
+
+/// The config sections of the interventions against plasticity loss (`hrl train`'s `[redo]`,
+/// ...), in the order a run's arm names them.
+pub const INTERVENTION_SECTIONS: [&str; 4] = ["redo", "shrink_perturb", "reset", "l2_init"];
+
+/// Between a representation spec and the interventions in an arm's name.
+pub const INTERVENTION_SEPARATOR: &str = " & ";
+
+/// The representation spec of an arm's name (`tanh` of `tanh & redo`).
+pub fn arm_repr(arm: &str) -> &str {
+    arm.split(INTERVENTION_SEPARATOR).next().unwrap_or(arm)
 }
 
 /// The state of a run folder, as a report sees it.
@@ -193,9 +206,16 @@ fn read_run(paths: RunPaths) -> Result<DiscoveredRun, ReportError> {
             .ok_or_else(|| config_error(format!("no string `{key}` at the top level")))
     };
     let algo = string("algo")?;
+    let interventions = INTERVENTION_SECTIONS
+        .iter()
+        .filter(|section| table.get(**section).is_some_and(toml::Value::is_table));
+    let repr = std::iter::once(string("repr")?)
+        .chain(interventions.map(|s| s.to_string()))
+        .collect::<Vec<_>>()
+        .join(INTERVENTION_SEPARATOR);
     let identity = RunIdentity {
         env: string("env")?,
-        repr: string("repr")?,
+        repr,
         seed: table
             .get("seed")
             .and_then(toml::Value::as_integer)
@@ -302,6 +322,25 @@ mod tests {
             }
         );
         assert!(matches!(runs[2].status, RunStatus::Running { .. }));
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn an_arm_is_the_representation_and_its_interventions() {
+        let root = temp_root("arms");
+        run_folder(&root.join("plain"), 0);
+        let with = root.join("with");
+        fs::create_dir_all(&with).unwrap();
+        fs::write(
+            with.join("config.toml"),
+            "algo = \"pqn\"\nenv = \"cartpole\"\nrepr = \"tanh\"\nseed = 0\n\n[pqn]\n\
+             total_timesteps = 5000\n\n[l2_init]\ncoef = 0.1\n\n[redo]\nperiod = 5\n",
+        )
+        .unwrap();
+        let runs = discover(std::slice::from_ref(&root)).unwrap();
+        let arms: Vec<&str> = runs.iter().map(|r| r.identity.repr.as_str()).collect();
+        assert_eq!(arms, ["tanh", "tanh & redo & l2_init"]);
+        assert_eq!(arm_repr(arms[1]), "tanh");
         fs::remove_dir_all(&root).unwrap();
     }
 

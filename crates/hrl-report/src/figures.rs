@@ -32,6 +32,14 @@ pub enum FigureKind {
         /// Environment family.
         suite: String,
     },
+    /// One per-layer metric over agent steps, a panel per hidden layer and Hadamard branch,
+    /// averaged over the games of a suite.
+    Layers {
+        /// Environment family.
+        suite: String,
+        /// The metric of `diagnostics.csv`.
+        metric: String,
+    },
     /// IQM with its interval per algorithm x representation.
     Iqm {
         /// Environment family.
@@ -173,7 +181,83 @@ pub fn write_figures(report: &Report, out: &Path) -> Result<Vec<WrittenFigure>, 
         save(&Panels(charts), (1500, 460), out, &figure.stem)?;
         written.push(figure);
     }
+    written.extend(layer_figures(report, &colours, out)?);
     written.extend(aggregate_figures(report, &colours, out)?);
+    Ok(written)
+}
+
+/// The per-layer metrics drawn over agent steps (every metric is in `layers.csv`).
+pub const LAYER_FIGURE_METRICS: [&str; 3] =
+    ["dead_fraction", "dormant_fraction", "distance_from_init"];
+
+fn layer_figures(
+    report: &Report,
+    colours: &Colours,
+    out: &Path,
+) -> Result<Vec<WrittenFigure>, ReportError> {
+    let mut written = Vec::new();
+    for suite in report.suites() {
+        let runs: Vec<&ReportRun> = report
+            .complete()
+            .filter(|r| r.suite == suite && !r.data.layers.is_empty())
+            .collect();
+        if runs.is_empty() {
+            continue;
+        }
+        let layers: BTreeSet<&str> = runs
+            .iter()
+            .flat_map(|r| r.data.layers.iter().map(|p| p.layer.as_str()))
+            .collect();
+        let grid = StepGrid::new(
+            max_of(
+                runs.iter()
+                    .flat_map(|r| r.data.layers.iter().map(|p| p.step)),
+            ),
+            report.options.curve_bins,
+        );
+        for metric in LAYER_FIGURE_METRICS {
+            let charts: Vec<BandChart> = layers
+                .iter()
+                .map(|&layer| BandChart {
+                    title: format!("{suite}: {layer}"),
+                    x_label: "agent steps".into(),
+                    y_label: metric.replace('_', " "),
+                    steps_axis: true,
+                    series: colours.series(
+                        &runs,
+                        |run| {
+                            grid.bin_run(
+                                run.data
+                                    .layers
+                                    .iter()
+                                    .filter(|p| p.layer == layer && p.metric == metric)
+                                    .map(|p| (p.step, p.value, 1.0)),
+                            )
+                        },
+                        &grid,
+                    ),
+                })
+                .filter(|chart| !chart.series.is_empty())
+                .collect();
+            if charts.is_empty() {
+                continue;
+            }
+            let figure = WrittenFigure {
+                kind: FigureKind::Layers {
+                    suite: suite.clone(),
+                    metric: metric.to_string(),
+                },
+                stem: format!("{FIGURES_DIR}/layers-{}-{metric}", slug(&suite)),
+                caption: format!(
+                    "{suite}: {} of every hidden layer and Hadamard branch over agent steps, mean over games and seeds with a 95% band",
+                    metric.replace('_', " ")
+                ),
+            };
+            let width = 420 * charts.len() as u32 + 120;
+            save(&Panels(charts), (width, 460), out, &figure.stem)?;
+            written.push(figure);
+        }
+    }
     Ok(written)
 }
 

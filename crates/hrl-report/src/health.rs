@@ -116,7 +116,7 @@ impl BranchDeath {
     /// The rule of a representation spec: tanh on both branches dies together, ReLU on both
     /// apart; other and mixed activations have no prediction.
     pub fn of(repr: &str) -> Option<BranchDeath> {
-        let spec: ReprSpec = repr.parse().ok()?;
+        let spec: ReprSpec = crate::discovery::arm_repr(repr).parse().ok()?;
         match (spec.branches.first(), spec.branches.second()?) {
             (Activation::Tanh, Activation::Tanh) => Some(BranchDeath::Both),
             (Activation::Relu, Activation::Relu) => Some(BranchDeath::Either),
@@ -196,15 +196,49 @@ pub struct HealthCell {
 
 /// The table of `cells`, in key then metric order.
 pub fn compute(cells: &[HealthCell], bootstrap: &Bootstrap) -> Result<Vec<HealthRow>, ReportError> {
+    let rows = aggregate(
+        cells
+            .iter()
+            .map(|c| (c.key.clone(), c.metric, c.game.clone(), c.seed, c.value)),
+        bootstrap,
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|row| HealthRow {
+            key: row.key,
+            metric: row.metric,
+            interval: row.interval,
+            games: row.games,
+            runs: row.runs,
+        })
+        .collect())
+}
+
+/// The mean over runs of one group's final values and its interval.
+pub(crate) struct Aggregated<K> {
+    pub key: GroupKey,
+    pub metric: K,
+    pub interval: Interval,
+    pub games: usize,
+    pub runs: usize,
+}
+
+/// Groups `(key, metric, game, seed, value)` final values by key and metric, each group a
+/// `[seeds, games]` matrix (the lowest common number of seeds per game), and gives each its
+/// mean with a stratified bootstrap interval; in key then metric order.
+pub(crate) fn aggregate<K: Ord>(
+    cells: impl IntoIterator<Item = (GroupKey, K, String, u64, f64)>,
+    bootstrap: &Bootstrap,
+) -> Result<Vec<Aggregated<K>>, ReportError> {
     type Seeds = BTreeMap<u64, f64>;
-    let mut grouped: BTreeMap<(GroupKey, HealthMetric), BTreeMap<String, Seeds>> = BTreeMap::new();
-    for cell in cells {
+    let mut grouped: BTreeMap<(GroupKey, K), BTreeMap<String, Seeds>> = BTreeMap::new();
+    for (key, metric, game, seed, value) in cells {
         grouped
-            .entry((cell.key.clone(), cell.metric))
+            .entry((key, metric))
             .or_default()
-            .entry(cell.game.clone())
+            .entry(game)
             .or_default()
-            .insert(cell.seed, cell.value);
+            .insert(seed, value);
     }
     let mut rows = Vec::new();
     for ((key, metric), games) in grouped {
@@ -218,7 +252,7 @@ pub fn compute(cells: &[HealthCell], bootstrap: &Bootstrap) -> Result<Vec<Health
             })
             .collect();
         let matrix = ScoreMatrix::from_rows(&matrix_rows)?;
-        rows.push(HealthRow {
+        rows.push(Aggregated {
             interval: bootstrap.interval(&matrix, stats::mean)?,
             games: matrix.tasks(),
             runs: matrix.runs(),

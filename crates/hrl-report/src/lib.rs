@@ -30,6 +30,7 @@ pub mod discovery;
 mod error;
 pub mod figures;
 pub mod health;
+pub mod layers;
 pub mod markdown;
 pub mod minatar_scores;
 pub mod normalise;
@@ -52,6 +53,7 @@ use baselines::Baselines;
 use discovery::DiscoveredRun;
 use health::{HealthCell, HealthMetric, HealthRow};
 use hrl_env::env_family;
+use layers::{LayerCell, LayerRow};
 use normalise::Normalisation;
 use run_data::RunData;
 
@@ -122,6 +124,9 @@ pub struct Report {
     pub aggregates: Aggregates,
     /// Final representation health of the complete runs, per suite x algorithm x representation.
     pub health: Vec<HealthRow>,
+    /// Final health of every layer of the complete runs that logged it, per suite x algorithm x
+    /// arm x layer x metric.
+    pub layers: Vec<LayerRow>,
     /// Runs left out of the aggregates and other caveats.
     pub notes: Vec<String>,
 }
@@ -249,6 +254,29 @@ pub fn build(roots: &[PathBuf], options: ReportOptions) -> Result<Report, Report
         })
         .collect();
     let health = health::compute(&health_cells, &options.bootstrap)?;
+    let layer_cells: Vec<LayerCell> = runs
+        .iter()
+        .filter(|r| r.run.status.is_complete())
+        .flat_map(|run| {
+            let key = aggregates::GroupKey {
+                suite: run.suite.clone(),
+                kind: ScoreKind::Final,
+                algo: run.run.identity.algo.clone(),
+                repr: run.run.identity.repr.clone(),
+            };
+            layers::final_values(&run.data.layers, options.final_fraction)
+                .into_iter()
+                .map(move |((layer, metric), value)| LayerCell {
+                    key: key.clone(),
+                    layer,
+                    metric,
+                    game: run.run.identity.env.clone(),
+                    seed: run.run.identity.seed,
+                    value,
+                })
+        })
+        .collect();
+    let layers = layers::compute(&layer_cells, &options.bootstrap)?;
     Ok(Report {
         options,
         runs,
@@ -257,6 +285,7 @@ pub fn build(roots: &[PathBuf], options: ReportOptions) -> Result<Report, Report
         measured_baselines: measured,
         aggregates,
         health,
+        layers,
         notes,
     })
 }

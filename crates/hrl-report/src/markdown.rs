@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use super::aggregates::{GroupKey, Metric, ScoreKind};
-use super::figures::{FigureKind, WrittenFigure, unit};
+use super::figures::{FigureKind, LAYER_FIGURE_METRICS, WrittenFigure, unit};
 use super::health::{HealthMetric, HealthRow};
+use super::layers::LayerRow;
 use super::{Report, ReportRun};
 use crate::stats::Interval;
 
@@ -230,6 +231,74 @@ fn suite_section(md: &mut String, report: &Report, suite: &str, figures: &[Writt
             suite: suite.to_string(),
         },
     );
+    layer_tables(md, report, suite, figures);
+}
+
+/// The metrics of the per-layer table, in column order (`layers.csv` has every metric).
+const LAYER_COLUMNS: [&str; 9] = [
+    "dead_fraction",
+    "dormant_fraction",
+    "active_fraction",
+    "dead_persistence",
+    "feature_norm",
+    "weight_magnitude",
+    "distance_from_init",
+    "grad_norm",
+    "feature_rank",
+];
+
+/// The final health of every layer of each algorithm x arm, as numbers.
+fn layer_tables(md: &mut String, report: &Report, suite: &str, figures: &[WrittenFigure]) {
+    let rows: Vec<&LayerRow> = report
+        .layers
+        .iter()
+        .filter(|r| r.key.suite == suite)
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "\n### Every layer\n\nFinal values of each hidden layer and Hadamard branch (`diagnostics.csv`; mean over the points of the last {}% of training), mean over runs with 95% stratified-bootstrap intervals (`layers.csv`, which has every metric). `dead_persistence` is the share of dead units that were dead at the previous point, where there are dead units.",
+        report.options.final_fraction * 100.0
+    );
+    let mut header = String::from("\n| algo | repr | layer | runs |");
+    let mut rule = String::from("|---|---|---|---|");
+    for metric in LAYER_COLUMNS {
+        header += &format!(" {metric} |");
+        rule += "---|";
+    }
+    let _ = writeln!(md, "{header}\n{rule}");
+    let cells: BTreeSet<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| (r.key.algo.as_str(), r.key.repr.as_str(), r.layer.as_str()))
+        .collect();
+    for (algo, repr, layer) in cells {
+        let of_cell: Vec<&&LayerRow> = rows
+            .iter()
+            .filter(|r| r.key.algo == algo && r.key.repr == repr && r.layer == layer)
+            .collect();
+        let runs = of_cell.iter().map(|r| r.games * r.runs).max().unwrap_or(0);
+        let mut line = format!("| {algo} | {} | {layer} | {runs} |", cell(repr));
+        for metric in LAYER_COLUMNS {
+            let value = of_cell
+                .iter()
+                .find(|r| r.metric == metric)
+                .map_or("—".into(), |r| interval(&r.interval));
+            line += &format!(" {value} |");
+        }
+        let _ = writeln!(md, "{line}");
+    }
+    for metric in LAYER_FIGURE_METRICS {
+        figure(
+            md,
+            figures,
+            &FigureKind::Layers {
+                suite: suite.to_string(),
+                metric: metric.to_string(),
+            },
+        );
+    }
 }
 
 /// The final representation health of each algorithm x representation, as numbers.

@@ -15,7 +15,7 @@ use std::path::Path;
 use super::ReportError;
 use super::csv_table::CsvTable;
 use super::health::HealthMetric;
-use crate::run_dir::RunPaths;
+use crate::run_dir::{DIAGNOSTICS_FILE, RunPaths};
 
 /// File name of the per-episode table in a run folder.
 pub const EPISODES_FILE: &str = "episodes.csv";
@@ -96,6 +96,8 @@ pub struct RunData {
     pub return_source: ReturnSource,
     /// Diagnostics over training, in training order.
     pub diagnostics: Vec<DiagnosticsPoint>,
+    /// Every layer's health over training (`diagnostics.csv`; empty where the run has none).
+    pub layers: Vec<crate::layers::LayerPoint>,
     /// Agent steps done: `summary.json`'s `steps` for a complete run, else the last `step` of
     /// `metrics.csv`.
     pub steps: Option<u64>,
@@ -126,6 +128,7 @@ pub fn read_run_data(paths: &RunPaths, complete: bool) -> Result<RunData, Report
         episodes,
         return_source,
         diagnostics: Vec::new(),
+        layers: crate::layers::read_points(&paths.root().join(DIAGNOSTICS_FILE), !complete)?,
         steps: None,
         eval_return: None,
     };

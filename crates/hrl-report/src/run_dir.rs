@@ -22,6 +22,9 @@ use crate::atomic;
 /// The metrics table of a run folder.
 pub const METRICS_FILE: &str = "metrics.csv";
 
+/// The per-layer health of a run folder, long format: `step, layer, metric, value`.
+pub const DIAGNOSTICS_FILE: &str = "diagnostics.csv";
+
 /// The record of a run's failure; removed when the run succeeds.
 pub const FAILURE_FILE: &str = "failed.json";
 

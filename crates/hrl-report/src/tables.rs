@@ -29,7 +29,8 @@ pub fn write_tables(report: &Report, out: &Path) -> Result<Vec<PathBuf>, ReportE
         ("health.csv", health_csv(report)),
     ];
     let mut written = Vec::new();
-    for (name, text) in tables {
+    let layers = (!report.layers.is_empty()).then(|| ("layers.csv", layers_csv(report)));
+    for (name, text) in tables.into_iter().chain(layers) {
         let path = out.join(name);
         atomic::write(&path, text.as_bytes()).map_err(ReportError::io(&path))?;
         written.push(path);
@@ -86,6 +87,26 @@ pub fn health_csv(report: &Report) -> String {
             field(&row.key.algo),
             field(&row.key.repr),
             field(row.metric.name()),
+            field(row.interval.point),
+            field(row.interval.lower),
+            field(row.interval.upper),
+            field(row.games),
+            field(row.runs),
+        ]);
+    }
+    text
+}
+
+/// The text of `layers.csv`: the final per-layer health (written only when some run logged it).
+pub fn layers_csv(report: &Report) -> String {
+    let mut text = String::from("suite,algo,repr,layer,metric,mean,ci_low,ci_high,games,runs\n");
+    for row in &report.layers {
+        text += &line(&[
+            field(&row.key.suite),
+            field(&row.key.algo),
+            field(&row.key.repr),
+            field(&row.layer),
+            field(&row.metric),
             field(row.interval.point),
             field(row.interval.lower),
             field(row.interval.upper),
