@@ -7,7 +7,7 @@ use std::path::Path;
 use burn::tensor::Device;
 use hrl_env::{EnvSpec, FinishedEpisode, VecEnv};
 use hrl_nn::diag::DiagConfig;
-use hrl_nn::health::NetworkHealth;
+use hrl_nn::health::{LayerHealth, NetworkHealth};
 use hrl_nn::network::NetworkConfig;
 use hrl_nn::probe::ReprDiagnostics;
 
@@ -143,6 +143,13 @@ pub trait Agent {
         probe_size: usize,
         config: &DiagConfig,
     ) -> Result<NetworkHealth, AgentError>;
+
+    /// Churn of each head (Tang and Berseth 2024) across the last gradient step of the last
+    /// [`advance`](Self::advance): the mean absolute change of its outputs on
+    /// [`probe_states`](Self::probe_states) outside that step's batch (PPO and PQN leave out
+    /// the probe states the step trained on; DQN's replay probe rarely meets its minibatch and
+    /// keeps all). Empty if the last advance took no gradient step.
+    fn churn(&self, probe_size: usize) -> Result<Vec<LayerHealth>, AgentError>;
 
     /// The current network as an evaluation policy.
     fn policy(&self) -> Policy;

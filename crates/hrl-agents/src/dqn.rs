@@ -24,7 +24,7 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
 use hrl_env::{EnvSpec, FinishedEpisode, VecEnv};
 use hrl_nn::diag::DiagConfig;
-use hrl_nn::health::NetworkHealth;
+use hrl_nn::health::{LayerHealth, NetworkHealth};
 use hrl_nn::network::{NetworkConfig, QNetwork};
 
 use crate::AgentError;
@@ -341,6 +341,8 @@ pub struct Dqn {
     plasticity: Plasticity<QNetwork>,
     /// Interventions applied since the last report.
     applied: Vec<(u64, Applied)>,
+    /// `policy` before the last gradient step of the current advance, for the churn.
+    policy_before_step: Option<QNetwork>,
 }
 
 /// What a DQN checkpoint stores besides the networks, optimiser and replay buffer.
@@ -374,6 +376,7 @@ impl Dqn {
         Ok(Dqn {
             optimizer: config.optimizer(),
             plasticity,
+            policy_before_step: None,
             policy: model.valid(),
             target: model.valid(),
             model,
@@ -543,7 +546,8 @@ impl Dqn {
         let model = self.optimizer.step(self.config.learning_rate, model, grads);
         self.gradient_steps += 1;
         self.model = self.intervene(model)?;
-        self.policy = self.model.valid();
+        let before = std::mem::replace(&mut self.policy, self.model.valid());
+        self.policy_before_step = Some(before);
         Ok(GradientStep {
             loss: loss_value,
             q_mean,
@@ -625,6 +629,7 @@ impl Agent for Dqn {
             epsilon: self.epsilon(),
             ..Chunk::default()
         };
+        self.policy_before_step = None;
         while self.steps_done < end {
             self.step(&mut chunk)?;
         }
@@ -685,6 +690,15 @@ impl Agent for Dqn {
         let (states, rows) = self.probe_states(probe_size);
         self.plasticity
             .layer_health(&self.policy, (&states, rows), &self.devices.plain, config)
+    }
+
+    fn churn(&self, probe_size: usize) -> Result<Vec<LayerHealth>, AgentError> {
+        let Some(before) = &self.policy_before_step else {
+            return Ok(Vec::new());
+        };
+        let (states, rows) = self.probe_states(probe_size);
+        let states = rows_tensor(&states[..], rows, self.obs_len, &self.devices.plain);
+        Ok(hrl_nn::health::churn(before, &self.policy, states)?)
     }
 
     fn policy(&self) -> Policy {

@@ -12,7 +12,7 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
 use hrl_env::{EnvSpec, FinishedEpisode, VecEnv};
 use hrl_nn::diag::DiagConfig;
-use hrl_nn::health::NetworkHealth;
+use hrl_nn::health::{LayerHealth, NetworkHealth};
 use hrl_nn::network::{Network, NetworkConfig};
 use hrl_nn::torso::NetError;
 
@@ -27,6 +27,7 @@ use crate::plasticity::{Applied, Interventions, Plasticity};
 use crate::policy::Policy;
 use crate::rng::Rng;
 use crate::rollout::RolloutBuffer;
+use crate::tensor::rows_tensor;
 
 /// How an on-policy run is laid out: every update collects `num_steps` steps in each of
 /// `num_envs` environments and trains on them in `num_minibatches` minibatches, until
@@ -160,6 +161,10 @@ pub struct OnPolicy<A: OnPolicyAlgorithm> {
     pub(crate) rollout: RolloutBuffer,
     /// The interventions: L2-init at every gradient step, the others after updates.
     pub(crate) plasticity: Plasticity<A::Model>,
+    /// The network before the last gradient step, and that step's rollout rows, for the
+    /// churn.
+    model_before_step: Option<A::Model>,
+    last_minibatch: Vec<usize>,
 }
 
 impl<A: OnPolicyAlgorithm> OnPolicy<A> {
@@ -182,6 +187,8 @@ impl<A: OnPolicyAlgorithm> OnPolicy<A> {
         Ok(OnPolicy {
             rollout: RolloutBuffer::new(shape.num_envs, shape.num_steps, obs_len),
             plasticity,
+            model_before_step: None,
+            last_minibatch: Vec::new(),
             optimizer: algo.optimizer(),
             algo,
             network,
@@ -205,18 +212,23 @@ impl<A: OnPolicyAlgorithm> OnPolicy<A> {
         Ok(self)
     }
 
-    /// One optimiser step on `grads` (L2-init's pull added before clipping at `max_grad_norm`),
-    /// returning the global gradient norm before clipping.
+    /// One optimiser step on `grads` of the minibatch `rows` (rollout rows; L2-init's pull
+    /// added before clipping at `max_grad_norm`), returning the global gradient norm before
+    /// clipping.
     pub(crate) fn optimizer_step(
         &mut self,
         learning_rate: f64,
         mut grads: GradientsParams,
         max_grad_norm: f64,
+        rows: &[usize],
     ) -> f64 {
         self.plasticity.before_step(&self.model, &mut grads);
         let norm = clip_global_norm(&self.model, &mut grads, max_grad_norm);
         let model = self.model.clone();
-        self.model = self.optimizer.step(learning_rate, model, grads);
+        let stepped = self.optimizer.step(learning_rate, model, grads);
+        self.model_before_step = Some(std::mem::replace(&mut self.model, stepped));
+        self.last_minibatch.clear();
+        self.last_minibatch.extend_from_slice(rows);
         norm
     }
 
@@ -311,6 +323,26 @@ impl<A: OnPolicyAlgorithm> Agent for OnPolicy<A> {
             &self.devices.plain,
             config,
         )
+    }
+
+    fn churn(&self, probe_size: usize) -> Result<Vec<LayerHealth>, AgentError> {
+        let Some(before) = &self.model_before_step else {
+            return Ok(Vec::new());
+        };
+        let (_, rows) = self.rollout.first_states(probe_size);
+        let outside: Vec<usize> = (0..rows)
+            .filter(|row| !self.last_minibatch.contains(row))
+            .collect();
+        if outside.is_empty() {
+            return Ok(Vec::new());
+        }
+        let states = self.rollout.gather_observations(&outside);
+        let states = rows_tensor(states, outside.len(), self.obs_len, &self.devices.plain);
+        Ok(hrl_nn::health::churn(
+            &before.valid(),
+            &self.model.valid(),
+            states,
+        )?)
     }
 
     fn policy(&self) -> Policy {

@@ -337,7 +337,7 @@ impl Ppo {
                     });
                 }
                 let grads = GradientsParams::from_grads(loss.backward(), &self.model);
-                let norm = self.optimizer_step(learning_rate, grads, c.max_grad_norm);
+                let norm = self.optimizer_step(learning_rate, grads, c.max_grad_norm, chunk);
                 means.add(MinibatchMeans {
                     loss: loss_value,
                     policy_loss: scalar(policy_loss),

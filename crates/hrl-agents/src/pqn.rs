@@ -322,7 +322,7 @@ impl Pqn {
                 }
                 let grads = GradientsParams::from_grads(loss.backward(), &self.model);
                 let max_grad_norm = self.algo.config.max_grad_norm;
-                let norm = self.optimizer_step(learning_rate, grads, max_grad_norm);
+                let norm = self.optimizer_step(learning_rate, grads, max_grad_norm, chunk);
                 loss_sum += loss_value;
                 norm_sum += norm;
                 count += 1;

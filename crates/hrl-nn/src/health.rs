@@ -14,6 +14,9 @@
 //! | `grad_norm` | parameters | L2 norm of the last gradient step's gradient (before clipping) of the same |
 //! | `srank`, `erank`, `feature_rank` | outputs | the representation layer only: [`crate::diag::srank`], [`crate::diag::erank`], [`crate::diag::feature_rank`] |
 //!
+//! Churn (Tang and Berseth 2024, CHAIN) is the heads' instead: [`churn`], the mean absolute
+//! change of each head's outputs on states outside the update's batch across one update.
+//!
 //! Dead persistence (the share of units dead now that were dead at the previous point, ReDo's
 //! `dead_intersected`) needs the previous point's dead units, which the caller keeps:
 //! [`LayerHealth::dead_units`] and [`dead_persistence`].
@@ -58,11 +61,13 @@ pub enum Metric {
     Erank,
     /// Thresholded feature rank.
     FeatureRank,
+    /// Mean absolute change of a head's outputs across one update.
+    Churn,
 }
 
 impl Metric {
     /// Every metric, in the order rows are written.
-    pub const ALL: [Metric; 12] = [
+    pub const ALL: [Metric; 13] = [
         Metric::DeadFraction,
         Metric::DormantFraction,
         Metric::ActiveFraction,
@@ -75,6 +80,7 @@ impl Metric {
         Metric::Srank,
         Metric::Erank,
         Metric::FeatureRank,
+        Metric::Churn,
     ];
 
     /// The name in `diagnostics.csv` and TensorBoard tags.
@@ -92,6 +98,7 @@ impl Metric {
             Metric::Srank => "srank",
             Metric::Erank => "erank",
             Metric::FeatureRank => "feature_rank",
+            Metric::Churn => "churn",
         }
     }
 }
@@ -405,4 +412,29 @@ impl ModuleVisitor for GradSquares<'_> {
             None => self.missing = true,
         }
     }
+}
+
+/// Churn of each head of a network from `before` to `after` one update: the mean over `states`
+/// and outputs of `|f_after(s) − f_before(s)|` (both networks on the plain device), as a
+/// health row per head (`q`, or `actor` and `critic`).
+pub fn churn<N: Network>(
+    before: &N,
+    after: &N,
+    states: Tensor<2>,
+) -> Result<Vec<LayerHealth>, HealthError> {
+    let old = before.head_outputs(states.clone());
+    let new = after.head_outputs(states);
+    old.into_iter()
+        .zip(new)
+        .map(|((head, a), (_, b))| {
+            let (values, rows, cols) = host((b - a).abs())?;
+            let mean =
+                values.iter().map(|&v| f64::from(v)).sum::<f64>() / (rows * cols).max(1) as f64;
+            Ok(LayerHealth {
+                layer: head.to_string(),
+                values: vec![(Metric::Churn, mean)],
+                dead_units: None,
+            })
+        })
+        .collect()
 }

@@ -311,6 +311,10 @@ pub trait Network: Module + Sized {
 
     /// A freshly initialised network of `config` (its head kind must be this network's).
     fn init(config: &NetworkConfig, device: &Device) -> Result<Self, NetError>;
+
+    /// Each head's outputs on `obs`, named as the network summary names the heads: `q`, or
+    /// `actor` (logits) and `critic` (value).
+    fn head_outputs(&self, obs: Tensor<2>) -> Vec<(&'static str, Tensor<2>)>;
 }
 
 impl Network for QNetwork {
@@ -325,6 +329,10 @@ impl Network for QNetwork {
     fn init(config: &NetworkConfig, device: &Device) -> Result<Self, NetError> {
         config.init_q(device)
     }
+
+    fn head_outputs(&self, obs: Tensor<2>) -> Vec<(&'static str, Tensor<2>)> {
+        vec![("q", self.forward(obs))]
+    }
 }
 
 impl Network for ActorCritic {
@@ -338,5 +346,10 @@ impl Network for ActorCritic {
 
     fn init(config: &NetworkConfig, device: &Device) -> Result<Self, NetError> {
         config.init_actor_critic(device)
+    }
+
+    fn head_outputs(&self, obs: Tensor<2>) -> Vec<(&'static str, Tensor<2>)> {
+        let (logits, value) = self.forward(obs);
+        vec![("actor", logits), ("critic", value)]
     }
 }

@@ -458,3 +458,25 @@ mod health {
         assert_eq!(dead_persistence(&[true], &[true, false]), None);
     }
 }
+
+#[test]
+fn churn_is_the_mean_absolute_change_of_each_heads_outputs() {
+    let _device_rng = one_at_a_time();
+    let device = Device::flex();
+    device.seed(41);
+    let config = network(TorsoKind::Mlp, "hr-tanh@4", vec![3], vec![5]);
+    let before = config.init_q(&device).unwrap();
+    let mut after = before.clone();
+    // Shifting the head's bias by 0.25 moves every Q-value by exactly 0.25.
+    let bias = after.head.bias.take().unwrap();
+    after.head.bias = Some(Param::initialized(bias.id, bias.val().add_scalar(0.25)));
+    let states = Tensor::<2>::random([16, 3], Distribution::Normal(0.0, 1.0), &device);
+    let rows = hrl_nn::health::churn(&before, &after, states.clone()).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].layer, "q");
+    let (metric, value) = rows[0].values[0];
+    assert_eq!(metric, hrl_nn::health::Metric::Churn);
+    assert!((value - 0.25).abs() < 1e-6, "{value}");
+    let same = hrl_nn::health::churn(&before, &before, states).unwrap();
+    assert_eq!(same[0].values[0].1, 0.0);
+}

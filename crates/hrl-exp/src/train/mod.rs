@@ -460,7 +460,8 @@ impl Session<'_> {
             if due(config.log.diag_points, total, before, step) {
                 let (probe_size, diag_config) = (config.log.probe_size, &config.log.diag);
                 let diag = if config.log.layer_health {
-                    let health = self.agent.layer_health(probe_size, diag_config)?;
+                    let mut health = self.agent.layer_health(probe_size, diag_config)?;
+                    health.layers.extend(self.agent.churn(probe_size)?);
                     self.layers.write(
                         step,
                         &health.layers,
