@@ -235,7 +235,7 @@ fn suite_section(md: &mut String, report: &Report, suite: &str, figures: &[Writt
 }
 
 /// The metrics of the per-layer table, in column order (`layers.csv` has every metric).
-const LAYER_COLUMNS: [&str; 9] = [
+const LAYER_COLUMNS: [&str; 10] = [
     "dead_fraction",
     "dormant_fraction",
     "active_fraction",
@@ -245,6 +245,7 @@ const LAYER_COLUMNS: [&str; 9] = [
     "distance_from_init",
     "grad_norm",
     "feature_rank",
+    "churn",
 ];
 
 /// The final health of every layer of each algorithm x arm, as numbers.
@@ -259,7 +260,7 @@ fn layer_tables(md: &mut String, report: &Report, suite: &str, figures: &[Writte
     }
     let _ = writeln!(
         md,
-        "\n### Every layer\n\nFinal values of each hidden layer and Hadamard branch (`diagnostics.csv`; mean over the points of the last {}% of training), mean over runs with 95% stratified-bootstrap intervals (`layers.csv`, which has every metric). `dead_persistence` is the share of dead units that were dead at the previous point, where there are dead units.",
+        "\n### Every layer\n\nFinal values of each hidden layer and Hadamard branch (`diagnostics.csv`; mean over the points of the last {}% of training), mean over runs with 95% stratified-bootstrap intervals (`layers.csv`, which has every metric). `dead_persistence` is the share of dead units that were dead at the previous point, where there are dead units; `churn` (rows of the heads) the mean absolute change of a head's outputs across the last gradient step before each point.",
         report.options.final_fraction * 100.0
     );
     let mut header = String::from("\n| algo | repr | layer | runs |");
