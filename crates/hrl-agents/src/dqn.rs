@@ -562,7 +562,6 @@ impl Dqn {
             let (states, rows) = self.probe_states(batch);
             (states.into_owned(), rows)
         });
-        let states = states.as_ref().map(|(s, rows)| (&s[..], *rows));
         let (model, applied) = self.plasticity.after_update(
             update,
             model,
@@ -570,9 +569,7 @@ impl Dqn {
             states,
             &self.devices.plain,
         )?;
-        if applied != Applied::default() {
-            self.applied.push((update, applied));
-        }
+        self.applied.extend(applied);
         Ok(model)
     }
 

@@ -239,7 +239,6 @@ impl<A: OnPolicyAlgorithm> OnPolicy<A> {
             let (states, rows) = self.rollout.first_states(batch);
             (states.to_vec(), rows)
         });
-        let states = states.as_ref().map(|(s, rows)| (&s[..], *rows));
         let model = self.model.clone();
         let (model, applied) = self.plasticity.after_update(
             update,
@@ -249,7 +248,7 @@ impl<A: OnPolicyAlgorithm> OnPolicy<A> {
             &self.devices.plain,
         )?;
         self.model = model;
-        Ok((applied != Applied::default()).then_some((update, applied)))
+        Ok(applied)
     }
 
     /// The hyperparameters.

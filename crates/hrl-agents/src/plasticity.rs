@@ -313,8 +313,24 @@ impl<N: Network> Plasticity<N> {
 
     /// Runs the interventions due after update `update` on `model` and `optimizer`;
     /// `states` (`rows` states, row-major) are ReDo's when [`redo_batch`](Self::redo_batch)
-    /// asked for them.
+    /// asked for them. Returns the model and, if any ran, what ran after which update.
     pub fn after_update(
+        &self,
+        update: u64,
+        model: N,
+        optimizer: &mut ModuleOptimizer,
+        states: Option<(Vec<f32>, usize)>,
+        device: &Device,
+    ) -> Result<(N, Option<(u64, Applied)>), AgentError> {
+        let states = states.as_ref().map(|(s, rows)| (&s[..], *rows));
+        let (model, applied) = self.apply_due(update, model, optimizer, states, device)?;
+        Ok((
+            model,
+            (applied != Applied::default()).then_some((update, applied)),
+        ))
+    }
+
+    fn apply_due(
         &self,
         update: u64,
         mut model: N,

@@ -230,8 +230,13 @@ impl MetricsCsv {
                 self.line.push_str(&v.to_string());
             }
         }
+        self.write_line()
+    }
+
+    /// Ends `self.line` and writes it in one call, so a crash leaves at most one partial line
+    /// at the end.
+    fn write_line(&mut self) -> Result<(), MetricsError> {
         self.line.push('\n');
-        // One write call per row, so a crash leaves at most one partial line at the end.
         self.file
             .write_all(self.line.as_bytes())
             .map_err(|source| MetricsError::Io {
@@ -256,13 +261,7 @@ impl MetricsCsv {
         }
         self.line.clear();
         self.line.push_str(&fields.join(","));
-        self.line.push('\n');
-        self.file
-            .write_all(self.line.as_bytes())
-            .map_err(|source| MetricsError::Io {
-                path: self.path.clone(),
-                source,
-            })
+        self.write_line()
     }
 
     /// The positional row of `values` given by column name; columns not named stay empty.

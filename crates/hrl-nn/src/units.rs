@@ -227,36 +227,48 @@ fn features_per_unit(activation: Activation) -> usize {
 
 fn conv_units(layer: &ConvLayer, name: String, outgoing: Vec<Slice>) -> LayerUnits {
     let [units, ..] = layer.first.conv.weight.dims();
-    let mut incoming = Vec::new();
-    for branch in conv_branches(layer) {
-        let dims = branch.conv.weight.dims();
-        let block = dims[1] * dims[2] * dims[3];
-        incoming.push(Slice::rows(branch.conv.weight.id, units, block, 1));
-        incoming.extend(bias_slice(branch.conv.bias.as_ref(), units));
-        incoming.extend(norm_slices(branch.norm.as_ref(), units));
-    }
-    LayerUnits {
-        name,
-        units,
-        features_per_unit: features_per_unit(layer.first.activation),
-        incoming,
-        outgoing,
-    }
+    let branches = conv_branches(layer).map(|b| {
+        let [_, c_in, k, _] = b.conv.weight.dims();
+        (
+            Slice::rows(b.conv.weight.id, units, c_in * k * k, 1),
+            b.conv.bias.as_ref(),
+            b.norm.as_ref(),
+        )
+    });
+    unit_layer(name, units, layer.first.activation, branches, outgoing)
 }
 
 fn dense_units(layer: &DenseLayer, name: String, outgoing: Vec<Slice>) -> LayerUnits {
     let [_, units] = layer.first.linear.weight.dims();
+    let branches = dense_branches(layer).map(|b| {
+        let [rows, cols] = b.linear.weight.dims();
+        (
+            Slice::column(b.linear.weight.id, rows, cols),
+            b.linear.bias.as_ref(),
+            b.norm.as_ref(),
+        )
+    });
+    unit_layer(name, units, layer.first.activation, branches, outgoing)
+}
+
+/// A layer of `units` units whose branches are `(weight slice, bias, LayerNorm)`.
+fn unit_layer<'a>(
+    name: String,
+    units: usize,
+    activation: Activation,
+    branches: impl Iterator<Item = (Slice, Option<&'a Param<Tensor<1>>>, Option<&'a LayerNorm>)>,
+    outgoing: Vec<Slice>,
+) -> LayerUnits {
     let mut incoming = Vec::new();
-    for branch in dense_branches(layer) {
-        let [rows, cols] = branch.linear.weight.dims();
-        incoming.push(Slice::column(branch.linear.weight.id, rows, cols));
-        incoming.extend(bias_slice(branch.linear.bias.as_ref(), units));
-        incoming.extend(norm_slices(branch.norm.as_ref(), units));
+    for (weight, bias, norm) in branches {
+        incoming.push(weight);
+        incoming.extend(bias_slice(bias, units));
+        incoming.extend(norm_slices(norm, units));
     }
     LayerUnits {
         name,
         units,
-        features_per_unit: features_per_unit(layer.first.activation),
+        features_per_unit: features_per_unit(activation),
         incoming,
         outgoing,
     }

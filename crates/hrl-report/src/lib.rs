@@ -107,6 +107,18 @@ pub struct ReportRun {
     pub eval_normalised: Option<f64>,
 }
 
+impl ReportRun {
+    /// The group of the run's final values: its suite, algorithm and arm.
+    fn final_key(&self) -> aggregates::GroupKey {
+        aggregates::GroupKey {
+            suite: self.suite.clone(),
+            kind: ScoreKind::Final,
+            algo: self.run.identity.algo.clone(),
+            repr: self.run.identity.repr.clone(),
+        }
+    }
+}
+
 /// A built report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
@@ -231,12 +243,7 @@ pub fn build(roots: &[PathBuf], options: ReportOptions) -> Result<Report, Report
         .iter()
         .filter(|r| r.run.status.is_complete())
         .flat_map(|run| {
-            let key = aggregates::GroupKey {
-                suite: run.suite.clone(),
-                kind: ScoreKind::Final,
-                algo: run.run.identity.algo.clone(),
-                repr: run.run.identity.repr.clone(),
-            };
+            let key = run.final_key();
             HealthMetric::ALL.into_iter().filter_map(move |metric| {
                 Some(HealthCell {
                     key: key.clone(),
@@ -258,12 +265,7 @@ pub fn build(roots: &[PathBuf], options: ReportOptions) -> Result<Report, Report
         .iter()
         .filter(|r| r.run.status.is_complete())
         .flat_map(|run| {
-            let key = aggregates::GroupKey {
-                suite: run.suite.clone(),
-                kind: ScoreKind::Final,
-                algo: run.run.identity.algo.clone(),
-                repr: run.run.identity.repr.clone(),
-            };
+            let key = run.final_key();
             layers::final_values(&run.data.layers, options.final_fraction)
                 .into_iter()
                 .map(move |((layer, metric), value)| LayerCell {
