@@ -167,6 +167,36 @@ fn redo_on_a_convolution_recycles_channels_and_their_flattened_rows() {
 }
 
 #[test]
+fn redo_between_two_convolutions_zeroes_the_next_kernels_input_channel() {
+    let _device_rng = one_at_a_time();
+    let device = Device::flex();
+    device.seed(19);
+    // The Nature torso on [1, 36, 36]: conv1 32 k8 s4 -> 8x8, conv2 64 k4 s2 -> 3x3, conv3 64 k3
+    // s1 -> 1x1, flatten 64 -> repr 4.
+    let config = network(TorsoKind::Nature, "relu@4", vec![1, 36, 36], vec![]);
+    let mut net = config.init_q(&device).unwrap();
+    set_bias(&mut net.torso.convs[1].first.conv.bias, 5, -100.0, &device);
+    device.seed(14);
+    let fresh = fresh_values(&net, &config.init_q(&device).unwrap()).unwrap();
+    let states = Tensor::<2>::random([64, 36 * 36], Distribution::Normal(0.0, 1.0), &device);
+    let before = net.clone();
+    let before_q = q_values(&net, &states);
+    let outcome = redo(net, states.clone(), 0.0, &fresh).unwrap();
+    let recycled: Vec<usize> = outcome.layers.iter().map(|l| l.recycled).collect();
+    assert_eq!(recycled[1], 1, "{recycled:?}");
+    let conv2 = &before.torso.convs[1].first.conv;
+    let conv3 = &before.torso.convs[2].first.conv;
+    // conv2's kernel [64, 32, 4, 4]: channel 5 is elements 2560..3072. conv3's kernel
+    // [64, 64, 3, 3] reads input channel 5 at o * 576 + 45 .. + 9 for every output channel o.
+    let reads: BTreeSet<usize> = (0..64).flat_map(|o| o * 576 + 45..o * 576 + 54).collect();
+    let diff = changed(&before, &outcome.network);
+    assert_eq!(diff[&conv2.weight.id], (2560..3072).collect());
+    assert_eq!(diff[&conv2.bias.as_ref().unwrap().id], BTreeSet::from([5]));
+    assert_eq!(diff[&conv3.weight.id], reads);
+    assert_eq!(q_values(&outcome.network, &states), before_q);
+}
+
+#[test]
 fn redo_recycles_both_branches_of_a_silent_hadamard_unit() {
     let _device_rng = one_at_a_time();
     let device = Device::flex();
