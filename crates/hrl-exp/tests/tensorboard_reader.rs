@@ -185,5 +185,26 @@ fn tensorboard_reads_a_training_run_folder_as_its_metrics_csv() {
         assert!(!expected.is_empty(), "{tag} has values");
         assert_eq!(points(&read, tag), expected, "{tag}");
     }
+    // Every layer's health: each (layer, metric) of diagnostics.csv is the scalar
+    // layer/LAYER/METRIC.
+    let diagnostics = std::fs::read_to_string(run.join("diagnostics.csv")).unwrap();
+    let mut from_csv: std::collections::BTreeMap<String, Vec<(i64, f32)>> = Default::default();
+    for line in diagnostics.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let tag = format!("layer/{}/{}", fields[1], fields[2]);
+        let step: i64 = fields[0].parse().unwrap();
+        let value: f64 = fields[3].parse().unwrap();
+        from_csv.entry(tag).or_default().push((step, value as f32));
+    }
+    for tag in [
+        "layer/fc1/dead_fraction",
+        "layer/repr/erank",
+        "layer/q/churn",
+    ] {
+        assert!(from_csv.contains_key(tag), "{tag} in diagnostics.csv");
+    }
+    for (tag, expected) in &from_csv {
+        assert_eq!(&points(&read, tag), expected, "{tag}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
