@@ -301,6 +301,12 @@ impl<N: Network> Plasticity<N> {
         config: &DiagConfig,
     ) -> Result<NetworkHealth, AgentError> {
         let (states, rows) = states;
+        if rows == 0 {
+            return Err(AgentError::config(
+                "probe_size",
+                "the per-layer health needs at least one probe state",
+            ));
+        }
         let states = rows_tensor(states, rows, states.len() / rows, device);
         Ok(hrl_nn::health::layer_health(
             model,
