@@ -24,6 +24,7 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
 use hrl_env::{EnvSpec, FinishedEpisode, VecEnv};
 use hrl_nn::diag::DiagConfig;
+use hrl_nn::fused::FusedQ;
 use hrl_nn::health::{LayerHealth, NetworkHealth};
 use hrl_nn::network::{NetworkConfig, QNetwork};
 
@@ -66,6 +67,23 @@ impl DqnLoss {
                 (quadratic.square().mul_scalar(0.5) + linear).mean()
             }
         }
+    }
+
+    /// The mean loss of the TD errors `diffs`, computed on the host, with its derivative with
+    /// respect to each error written into `grads` (what [`apply`](Self::apply) differentiates).
+    fn value_and_grad(self, diffs: &[f32], grads: &mut [f32]) -> f32 {
+        let count = diffs.len() as f32;
+        let mut total = 0.0;
+        for (grad, &diff) in grads.iter_mut().zip(diffs) {
+            let (loss, slope) = match self {
+                DqnLoss::Mse => (diff * diff, 2.0 * diff),
+                DqnLoss::Huber if diff.abs() < 1.0 => (0.5 * diff * diff, diff),
+                DqnLoss::Huber => (diff.abs() - 0.5, diff.signum()),
+            };
+            total += loss;
+            *grad = slope / count;
+        }
+        total / count
     }
 }
 
@@ -131,6 +149,12 @@ pub struct DqnConfig {
     pub steps_per_report: u64,
     /// Write the replay buffer into checkpoints (true; a 1M-transition Atari buffer is ~7 GB).
     pub checkpoint_replay: bool,
+    /// Take gradient steps with the fused step of `hrl_nn::fused` where it takes the network on
+    /// the CPU (true): the same gradients as burn's autodiff up to the order of float sums, in
+    /// less time for small networks (`hrl bench net --mode train,train-autodiff`). False always
+    /// trains through autodiff, as runs before the fused step did (a seed's floats differ
+    /// between the two from the first gradient step on).
+    pub fused_step: bool,
 }
 
 impl Default for DqnConfig {
@@ -159,6 +183,7 @@ impl Default for DqnConfig {
             max_grad_norm: None,
             steps_per_report: 1000,
             checkpoint_replay: true,
+            fused_step: true,
         }
     }
 }
@@ -343,6 +368,46 @@ pub struct Dqn {
     applied: Vec<(u64, Applied)>,
     /// `policy` before the last gradient step of the current advance, for the churn.
     policy_before_step: Option<QNetwork>,
+    /// The fused gradient step, where the config asks for it and it takes the network.
+    fused: Option<FusedStep>,
+}
+
+/// [`FusedQ`] and the host buffers of DQN's loss around it.
+struct FusedStep {
+    network: FusedQ,
+    /// `[batch]` the sampled actions.
+    actions: Vec<usize>,
+    /// `[batch]` `Q(s, a) - y`.
+    diffs: Vec<f32>,
+    /// `[batch]` the loss's derivative with respect to each `Q(s, a)`.
+    grad_q: Vec<f32>,
+}
+
+impl FusedStep {
+    /// `(loss, mean Q(s, a), gradients)` of `model` on `batch` with TD targets `td_target`.
+    fn gradients(
+        &mut self,
+        model: &QNetwork,
+        batch: &Batch,
+        td_target: &[f32],
+        loss: DqnLoss,
+        device: &Device,
+    ) -> (f32, f32, GradientsParams) {
+        self.actions.clear();
+        self.actions
+            .extend(batch.actions.iter().map(|&action| action as usize));
+        let q = self
+            .network
+            .forward(model, &batch.observations, &self.actions);
+        let q_mean = q.iter().sum::<f32>() / q.len() as f32;
+        self.diffs.clear();
+        self.diffs
+            .extend(q.iter().zip(td_target).map(|(&q, &y)| q - y));
+        self.grad_q.resize(self.diffs.len(), 0.0);
+        let loss_value = loss.value_and_grad(&self.diffs, &mut self.grad_q);
+        let grads = self.network.backward(&self.grad_q, device);
+        (loss_value, q_mean, grads)
+    }
 }
 
 /// What a DQN checkpoint stores besides the networks, optimiser and replay buffer.
@@ -373,7 +438,18 @@ impl Dqn {
         let replay = ReplayBuffer::for_env(spec, config.buffer_size, config.num_envs)?;
         let n = config.num_envs;
         let plasticity = Plasticity::new(Interventions::default(), &network, &model, seed)?;
+        let fused = config
+            .fused_step
+            .then(|| FusedQ::new(&model))
+            .flatten()
+            .map(|network| FusedStep {
+                network,
+                actions: Vec::new(),
+                diffs: Vec::new(),
+                grad_q: Vec::new(),
+            });
         Ok(Dqn {
+            fused,
             optimizer: config.optimizer(),
             plasticity,
             policy_before_step: None,
@@ -413,6 +489,11 @@ impl Dqn {
     /// The hyperparameters.
     pub fn config(&self) -> &DqnConfig {
         &self.config
+    }
+
+    /// Whether gradient steps are taken by the fused step (see [`DqnConfig::fused_step`]).
+    pub fn fused_step(&self) -> bool {
+        self.fused.is_some()
     }
 
     /// The online network.
@@ -521,22 +602,24 @@ impl Dqn {
                 message: "no transition to learn from yet".into(),
             });
         }
-        let (rows, len) = (self.batch.len(), self.obs_len);
         let td_target = self.td_target();
-        let obs = rows_tensor(&self.batch.observations[..], rows, len, &self.devices.train);
-        let actions = int_rows_tensor(self.batch.actions.clone(), rows, 1, &self.devices.train);
-        let q = self.model.forward(obs).gather(1, actions);
-        let loss = self.config.loss.apply(q.clone() - td_target.autodiff());
-        let reported = Tensor::cat(vec![loss.clone().inner(), q.inner().mean()], 0);
-        let reported = host_floats(reported.reshape([1, 2]));
-        let (loss_value, q_mean) = (f64::from(reported[0]), f64::from(reported[1]));
+        let (loss_value, q_mean, mut grads) = match &mut self.fused {
+            Some(fused) => fused.gradients(
+                &self.model,
+                &self.batch,
+                &host_floats(td_target),
+                self.config.loss,
+                &self.devices.plain,
+            ),
+            None => self.autodiff_gradients(td_target),
+        };
+        let (loss_value, q_mean) = (f64::from(loss_value), f64::from(q_mean));
         if !loss_value.is_finite() {
             return Err(AgentError::NonFinite {
                 what: "DQN loss",
                 step: self.steps_done,
             });
         }
-        let mut grads = GradientsParams::from_grads(loss.backward(), &self.model);
         self.plasticity.before_step(&self.model, &mut grads);
         let grad_norm = self
             .config
@@ -553,6 +636,19 @@ impl Dqn {
             q_mean,
             grad_norm,
         })
+    }
+
+    /// `(loss, mean Q(s, a), gradients)` on the sampled batch through burn's autodiff.
+    fn autodiff_gradients(&self, td_target: Tensor<2>) -> (f32, f32, GradientsParams) {
+        let (rows, len) = (self.batch.len(), self.obs_len);
+        let obs = rows_tensor(&self.batch.observations[..], rows, len, &self.devices.train);
+        let actions = int_rows_tensor(self.batch.actions.clone(), rows, 1, &self.devices.train);
+        let q = self.model.forward(obs).gather(1, actions);
+        let loss = self.config.loss.apply(q.clone() - td_target.autodiff());
+        let reported = Tensor::cat(vec![loss.clone().inner(), q.inner().mean()], 0);
+        let reported = host_floats(reported.reshape([1, 2]));
+        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        (reported[0], reported[1], grads)
     }
 
     /// The interventions due after the gradient step just taken.
@@ -771,6 +867,32 @@ mod tests {
             value.into_scalar::<f32>(),
             grad.into_data().iter::<f32>().collect(),
         )
+    }
+
+    #[test]
+    fn the_host_loss_and_its_gradient_are_those_autodiff_computes() {
+        let diffs = [0.5, -0.2, 3.0, -2.0, 0.99, -1.5, 0.0, 1e-3];
+        for loss in [DqnLoss::Mse, DqnLoss::Huber] {
+            let device = Device::flex().autodiff();
+            let diff = rows_tensor(&diffs[..], diffs.len(), 1, &device).require_grad();
+            let value = loss.apply(diff.clone());
+            let autodiff_grad: Vec<f32> = diff
+                .grad(&value.backward())
+                .unwrap()
+                .into_data()
+                .iter::<f32>()
+                .collect();
+            let mut grad = [0.0; 8];
+            let host = loss.value_and_grad(&diffs, &mut grad);
+            let autodiff = value.into_scalar::<f32>();
+            assert!((host - autodiff).abs() <= 1e-6 * autodiff, "{loss:?}");
+            for (h, a) in grad.iter().zip(&autodiff_grad) {
+                assert!(
+                    (h - a).abs() <= 1e-7,
+                    "{loss:?}: {grad:?} vs {autodiff_grad:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -87,6 +87,47 @@ fn contents(replay: &ReplayBuffer) -> Vec<(Vec<f32>, Vec<f32>, String)> {
 }
 
 #[test]
+fn the_fused_step_and_autodiff_take_the_same_gradient_step() {
+    let config = DqnConfig {
+        learning_starts: 400,
+        ..small_config(DqnOptimizer::Adam)
+    };
+    let mut fused = agent(config.clone());
+    let mut autodiff = agent(DqnConfig {
+        fused_step: false,
+        ..config
+    });
+    assert!(fused.fused_step() && !autodiff.fused_step());
+    fused.advance().unwrap();
+    autodiff.advance().unwrap();
+    assert_eq!(
+        fused.gradient_steps(),
+        0,
+        "the replay fills without learning"
+    );
+    let before = outputs(fused.model());
+    assert_eq!(before, outputs(autodiff.model()));
+    let (a, b) = (
+        fused.gradient_step().unwrap(),
+        autodiff.gradient_step().unwrap(),
+    );
+    assert!((a.loss - b.loss).abs() <= 1e-5 * b.loss, "{a:?} vs {b:?}");
+    assert!((a.q_mean - b.q_mean).abs() <= 1e-5 * b.q_mean.abs().max(1e-3));
+    let (after_fused, after_autodiff) = (outputs(fused.model()), outputs(autodiff.model()));
+    let moved = before
+        .iter()
+        .zip(&after_autodiff)
+        .fold(0.0f32, |m, (x, y)| m.max((x - y).abs()));
+    assert!(moved > 0.0, "the step changes the network");
+    for (f, a) in after_fused.iter().zip(&after_autodiff) {
+        assert!(
+            (f - a).abs() <= 1e-3 * moved,
+            "{f} vs {a}: the step moved outputs by {moved}"
+        );
+    }
+}
+
+#[test]
 fn save_then_load_restores_networks_optimizer_counters_and_replay() {
     for optimizer in [DqnOptimizer::Adam, DqnOptimizer::Rmsprop] {
         let mut trained = agent(small_config(optimizer));

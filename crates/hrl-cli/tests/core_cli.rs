@@ -267,7 +267,7 @@ fn bench_net_prints_one_case_per_network_mode_and_batch() {
         "--network",
         "minatar",
         "--mode",
-        "forward,train",
+        "forward,train,train-autodiff",
         "--batch",
         "2",
         "--warmup",
@@ -284,7 +284,7 @@ fn bench_net_prints_one_case_per_network_mode_and_batch() {
     ]));
     let cases = report["cases"].as_array().expect("a list of cases");
     let modes: Vec<&str> = cases.iter().map(|c| c["mode"].as_str().unwrap()).collect();
-    assert_eq!(modes, ["forward", "train"]);
+    assert_eq!(modes, ["forward", "train", "train-autodiff"]);
     for case in cases {
         assert_eq!(case["network"], "minatar");
         assert_eq!(case["batch"], 2);

@@ -16,6 +16,7 @@ use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 
+use crate::fused::FusedQ;
 use crate::network::{Head, NetworkConfig};
 use crate::repr::{Activation, Branches, ReprSpec, Width};
 use crate::torso::{NetError, TorsoConfig, TorsoKind, TorsoPlan};
@@ -26,8 +27,12 @@ use crate::torso::{NetError, TorsoConfig, TorsoKind, TorsoPlan};
 pub enum NetMode {
     /// An inference forward pass (no autodiff), the values read back to the host.
     Forward,
-    /// Forward, `0.5 * mean((Q(s, a) - y)^2)`, backward and an Adam step, the loss read back.
+    /// Forward, `0.5 * mean((Q(s, a) - y)^2)`, backward and an Adam step, the loss read back,
+    /// as DQN trains: with the fused step ([`crate::fused`]) where it takes the network (on the
+    /// CPU), else with burn's autodiff.
     Train,
+    /// The same step with burn's autodiff always, to compare.
+    TrainAutodiff,
 }
 
 /// How to time a network.
@@ -162,21 +167,48 @@ pub fn bench_network(
     let batch = config.batch;
     let per_obs = match config.mode {
         NetMode::Forward => forward_flops(&plan, NUM_ACTIONS),
-        NetMode::Train => train_flops(&plan, NUM_ACTIONS),
+        NetMode::Train | NetMode::TrainAutodiff => train_flops(&plan, NUM_ACTIONS),
     };
     let autodiff = device.clone().autodiff();
     autodiff.seed(0);
     let model = network.init_q(&autodiff)?;
     let rounds = Rounds::of(config);
-    let (median_ms, min_ms) = match config.mode {
-        NetMode::Forward => {
+    let fused = (config.mode == NetMode::Train && *device == Device::flex())
+        .then(|| FusedQ::new(&model))
+        .flatten();
+    let (median_ms, min_ms) = match (config.mode, fused) {
+        (NetMode::Forward, _) => {
             let model = model.valid();
             let obs = observations(config.torso, batch, obs_len, device);
             rounds.time((), |()| {
                 std::hint::black_box(model.forward(obs.clone()).into_data());
             })
         }
-        NetMode::Train => {
+        (_, Some(mut fused)) => {
+            let obs: Vec<f32> = observations(config.torso, batch, obs_len, device)
+                .into_data()
+                .iter::<f32>()
+                .collect();
+            let actions: Vec<usize> = (0..batch).map(|i| i % NUM_ACTIONS).collect();
+            let targets: Vec<f32> =
+                Tensor::<1>::random([batch], Distribution::Normal(0.0, 1.0), device)
+                    .into_data()
+                    .iter::<f32>()
+                    .collect();
+            let mut grad_q = vec![0.0f32; batch];
+            rounds.time(model, |model| {
+                let q = fused.forward(&model, &obs, &actions);
+                let mut loss = 0.0;
+                for ((grad, &q), &y) in grad_q.iter_mut().zip(q).zip(&targets) {
+                    loss += 0.5 * (q - y) * (q - y);
+                    *grad = (q - y) / batch as f32;
+                }
+                std::hint::black_box(loss / batch as f32);
+                let grads = fused.backward(&grad_q, device);
+                optimizer.step(1e-4, model, grads)
+            })
+        }
+        (NetMode::Train | NetMode::TrainAutodiff, None) => {
             let obs = observations(config.torso, batch, obs_len, &autodiff);
             let actions: Vec<i64> = (0..batch).map(|i| (i % NUM_ACTIONS) as i64).collect();
             let actions =

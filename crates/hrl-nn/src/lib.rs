@@ -26,6 +26,8 @@ pub mod device_check;
 #[cfg(feature = "layers")]
 pub mod diag;
 #[cfg(feature = "layers")]
+pub mod fused;
+#[cfg(feature = "layers")]
 pub mod health;
 #[cfg(feature = "layers")]
 pub mod init;

@@ -82,8 +82,12 @@ struct NetBenchArgs {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Mode {
+    /// An inference forward pass.
     Forward,
+    /// A training step as DQN takes it (the fused step on the CPU where it takes the network).
     Train,
+    /// A training step through burn's autodiff, to compare.
+    TrainAutodiff,
 }
 
 #[derive(Args)]
@@ -192,6 +196,7 @@ fn bench_net(args: NetBenchArgs) -> anyhow::Result<()> {
                     mode: match mode {
                         Mode::Forward => NetMode::Forward,
                         Mode::Train => NetMode::Train,
+                        Mode::TrainAutodiff => NetMode::TrainAutodiff,
                     },
                     batch,
                     warmup: args.warmup,
@@ -203,7 +208,7 @@ fn bench_net(args: NetBenchArgs) -> anyhow::Result<()> {
                     .with_context(|| format!("timing the {} network", torso.name()))?;
                 if !args.json {
                     println!(
-                        "{:<8} {:<8} batch {:>4}: {:>9.3} ms (min {:.3}), {:>6.1} GFLOP/s",
+                        "{:<8} {:<14} batch {:>4}: {:>9.3} ms (min {:.3}), {:>6.1} GFLOP/s",
                         result.network,
                         mode_name(result.mode),
                         result.batch,
@@ -244,6 +249,7 @@ fn mode_name(mode: NetMode) -> &'static str {
     match mode {
         NetMode::Forward => "forward",
         NetMode::Train => "train",
+        NetMode::TrainAutodiff => "train-autodiff",
     }
 }
 

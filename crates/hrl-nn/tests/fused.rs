@@ -1,0 +1,193 @@
+//! The fused training step against burn's autodiff: for every torso kind, layer kind and
+//! activation the fused step takes, `Q(s_i, a_i)` and the gradient of every parameter of a loss
+//! `Σ_i c_i Q(s_i, a_i)` agree with `QNetwork::forward` differentiated by burn; the networks it
+//! declines are declined; a step repeated gives the same bits.
+
+use std::collections::HashMap;
+
+use burn::module::ParamId;
+use burn::optim::GradientsParams;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use hrl_nn::fused::FusedQ;
+use hrl_nn::network::{Head, NetworkConfig, QNetwork};
+use hrl_nn::surgery::parameters;
+use hrl_nn::torso::{HrPlacement, TorsoConfig, TorsoKind};
+
+const ACTIONS: usize = 3;
+const BATCH: usize = 5;
+
+fn network(kind: TorsoKind, repr: &str, obs_shape: Vec<usize>, input_scale: f64) -> QNetwork {
+    let mut torso = TorsoConfig::new(kind, repr.parse().unwrap());
+    torso.obs_shape = obs_shape;
+    torso.input_scale = input_scale;
+    if kind == TorsoKind::Mlp {
+        torso.hidden = vec![16, 8];
+    }
+    config_network(torso)
+}
+
+fn config_network(torso: TorsoConfig) -> QNetwork {
+    NetworkConfig {
+        torso,
+        head: Head::default(),
+        num_actions: ACTIONS,
+    }
+    .init_q(&Device::flex().autodiff())
+    .unwrap()
+}
+
+/// Observations spread over both signs (ReLU units on either side of zero) and a few
+/// magnitudes (tanh units near saturation too).
+fn observations(obs_len: usize) -> Vec<f32> {
+    (0..BATCH * obs_len)
+        .map(|i| ((i * 7919 % 1013) as f32 / 1013.0 - 0.4) * 3.0)
+        .collect()
+}
+
+fn actions() -> Vec<usize> {
+    (0..BATCH).map(|i| (i * 2 + 1) % ACTIONS).collect()
+}
+
+/// The loss's derivative with respect to each `Q(s_i, a_i)`.
+fn loss_weights() -> Vec<f32> {
+    (0..BATCH).map(|i| 0.3 - 0.17 * i as f32).collect()
+}
+
+/// `(Q(s_i, a_i), gradient per parameter)` by burn's autodiff.
+fn by_autodiff(model: &QNetwork, obs: &[f32]) -> (Vec<f32>, HashMap<ParamId, Vec<f32>>) {
+    let device = Device::flex().autodiff();
+    let obs_len = obs.len() / BATCH;
+    let obs = Tensor::<2>::from_data(TensorData::new(obs.to_vec(), [BATCH, obs_len]), &device);
+    let actions: Vec<i64> = actions().into_iter().map(|a| a as i64).collect();
+    let actions = Tensor::<2, Int>::from_data(TensorData::new(actions, [BATCH, 1]), &device);
+    let weights = Tensor::<2>::from_data(TensorData::new(loss_weights(), [BATCH, 1]), &device);
+    let q = model.forward(obs).gather(1, actions);
+    let q_values = q.clone().into_data().iter::<f32>().collect();
+    let loss = (q * weights).sum();
+    let grads = GradientsParams::from_grads(loss.backward(), model);
+    (q_values, flat_grads(model, &grads))
+}
+
+fn by_fused(model: &QNetwork, obs: &[f32]) -> (Vec<f32>, HashMap<ParamId, Vec<f32>>) {
+    let mut fused = FusedQ::new(model).expect("the fused step takes this network");
+    let q = fused.forward(model, obs, &actions()).to_vec();
+    let grads = fused.backward(&loss_weights(), &Device::flex());
+    (q, flat_grads(model, &grads))
+}
+
+fn flat_grads(model: &QNetwork, grads: &GradientsParams) -> HashMap<ParamId, Vec<f32>> {
+    struct Collect<'a> {
+        grads: &'a GradientsParams,
+        out: HashMap<ParamId, Vec<f32>>,
+    }
+    impl burn::module::ModuleVisitor for Collect<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+            if let Some(grad) = self.grads.get::<D>(param.id) {
+                self.out
+                    .insert(param.id, grad.into_data().iter::<f32>().collect());
+            }
+        }
+    }
+    let mut collect = Collect {
+        grads,
+        out: HashMap::new(),
+    };
+    burn::module::Module::visit(model, &mut collect);
+    collect.out
+}
+
+fn assert_close(what: &str, fused: &[f32], autodiff: &[f32]) {
+    assert_eq!(fused.len(), autodiff.len(), "{what}: lengths");
+    let scale = autodiff.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    for (i, (&f, &a)) in fused.iter().zip(autodiff).enumerate() {
+        assert!(
+            (f - a).abs() <= 2e-5 * scale.max(1e-3),
+            "{what}[{i}]: fused {f}, autodiff {a} (largest |value| {scale})"
+        );
+    }
+}
+
+fn check(model: &QNetwork, label: &str) {
+    let obs_len: usize = model.torso.obs_shape.iter().product();
+    let obs = observations(obs_len);
+    let (q_fused, grads_fused) = by_fused(model, &obs);
+    let (q_autodiff, grads_autodiff) = by_autodiff(model, &obs);
+    assert_close(&format!("{label} Q"), &q_fused, &q_autodiff);
+    let params = parameters(model).unwrap();
+    assert_eq!(
+        grads_autodiff.len(),
+        params.len(),
+        "{label}: autodiff grads"
+    );
+    assert_eq!(
+        grads_fused.len(),
+        params.len(),
+        "{label}: one fused grad per parameter"
+    );
+    for (index, (id, _)) in params.iter().enumerate() {
+        let what = format!("{label} parameter {index}");
+        let nonzero = grads_autodiff[id].iter().any(|&g| g != 0.0);
+        assert!(nonzero, "{what}: the test exercises no gradient here");
+        assert_close(&what, &grads_fused[id], &grads_autodiff[id]);
+    }
+}
+
+#[test]
+fn minatar_gradients_match_autodiff_for_every_activation_taken() {
+    for repr in [
+        "relu",
+        "tanh",
+        "sigmoid",
+        "hr-tanh",
+        "hr-relu",
+        "tanh@matched",
+    ] {
+        let model = network(TorsoKind::Minatar, repr, vec![4, 10, 10], 1.0);
+        check(&model, &format!("minatar {repr}"));
+    }
+}
+
+#[test]
+fn nature_gradients_match_autodiff_through_three_strided_convolutions() {
+    // 36 pixels: 8x8 after the stride-4 kernel, 3x3 after stride 2, 1x1 after the last.
+    for repr in ["relu", "hr-tanh"] {
+        let model = network(TorsoKind::Nature, repr, vec![4, 36, 36], 1.0 / 255.0);
+        check(&model, &format!("nature {repr}"));
+    }
+}
+
+#[test]
+fn hadamard_convolutions_and_mlp_layers_match_autodiff() {
+    let mut torso = TorsoConfig::new(TorsoKind::Minatar, "hr-tanh".parse().unwrap());
+    torso.obs_shape = vec![3, 6, 7];
+    torso.placement = HrPlacement::All;
+    check(&config_network(torso), "minatar hr-tanh in every layer");
+    let model = network(TorsoKind::Mlp, "hr-tanh", vec![6], 1.0);
+    check(&model, "mlp hr-tanh");
+    let model = network(TorsoKind::Mlp, "identity", vec![6], 0.5);
+    check(&model, "mlp identity");
+}
+
+#[test]
+fn layer_norm_crelu_and_gelu_are_declined() {
+    for repr in ["tanh+ln", "hr-tanh+ln", "crelu", "gelu", "hr-gelu"] {
+        let model = network(TorsoKind::Minatar, repr, vec![4, 10, 10], 1.0);
+        assert!(FusedQ::new(&model).is_none(), "{repr} declined");
+    }
+}
+
+#[test]
+fn a_step_repeated_gives_the_same_bits() {
+    let model = network(TorsoKind::Minatar, "hr-tanh", vec![4, 10, 10], 1.0);
+    let obs = observations(400);
+    let mut fused = FusedQ::new(&model).unwrap();
+    let mut run = || {
+        let q = fused.forward(&model, &obs, &actions()).to_vec();
+        let grads = flat_grads(&model, &fused.backward(&loss_weights(), &Device::flex()));
+        (q, grads)
+    };
+    let (q_1, grads_1) = run();
+    let (q_2, grads_2) = run();
+    assert_eq!(q_1, q_2);
+    assert_eq!(grads_1, grads_2);
+}
