@@ -67,10 +67,13 @@ impl Baselines {
         atomic::write(path, &json).map_err(ReportError::io(path))
     }
 
-    /// Whether normalising `env` needs its random score: MinAtar games, and any environment
-    /// given a reference (Atari's come from the table, CartPole needs none).
-    pub fn needs_random(&self, env: &str) -> bool {
-        env.starts_with("minatar/") || self.envs.get(env).is_some_and(|b| b.reference.is_some())
+    /// Whether the report measures `env`'s random score: MinAtar games and any environment given
+    /// a reference, whose normalisation needs it, and Atari games, where it stands beside the
+    /// published random score that human normalisation keeps (CartPole needs none).
+    pub fn measures_random(&self, env: &str) -> bool {
+        env.starts_with("minatar/")
+            || hrl_env::atari_game(env).is_some()
+            || self.envs.get(env).is_some_and(|b| b.reference.is_some())
     }
 
     /// Gives each MinAtar game of `envs` without a reference the shipped one (with its source);
@@ -99,7 +102,7 @@ impl Baselines {
         let mut measured = Vec::new();
         for env in envs {
             let lacks = self.envs.get(env).is_none_or(|b| b.random.is_none());
-            if self.needs_random(env) && lacks {
+            if self.measures_random(env) && lacks {
                 let random = random_baseline(env, episodes, seed)?;
                 self.envs.entry(env.to_string()).or_default().random = Some(random);
                 measured.push(env.to_string());
@@ -132,13 +135,16 @@ mod tests {
                 0,
             )
             .unwrap();
-        assert_eq!(measured, ["minatar/breakout", "cartpole"]);
+        assert_eq!(measured, ["minatar/breakout", "cartpole", "atari/pong"]);
         assert_eq!(
             baselines.envs["minatar/asterix"].random.unwrap().seed,
             9,
             "kept"
         );
-        assert!(!baselines.envs.contains_key("atari/pong"));
+        // A uniform random policy loses Pong 21 to 0 or close to it: the published random
+        // score (Mnih et al. 2015) is -20.7.
+        let pong = baselines.envs["atari/pong"].random.unwrap();
+        assert!((pong.mean - -20.7).abs() < 0.7, "{pong:?}");
         let dir = std::env::temp_dir().join(format!("hrl-baselines-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("baselines.json");
