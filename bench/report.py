@@ -179,6 +179,7 @@ def net_rows(work):
         r["gflops_ours"] = case["gflops"]
         r["gflops_peer"] = case["flops"] / (peer_ms * 1e6) if peer_ms else None
         rows.append(r)
+    rows += sgemm_rows(work)
     peak = {"hrl_matmul": ours.get("matmul"), "hrl_threads": ours.get("threads"),
             "hrl_matmul_1_thread": (read_json(os.path.join(work, "net_hrl_1.json")) or {})
             .get("matmul"),
@@ -186,6 +187,25 @@ def net_rows(work):
             "commands": [c for c in (ours_cmd, read_text(os.path.join(work, "net_hrl_1.cmd")),
                                      peer_cmd) if c]}
     return rows, peak
+
+
+def sgemm_rows(work):
+    """The one-thread MinAtar training steps against the one-thread sgemm rate of the same run."""
+    measured = read_json(os.path.join(work, "net_hrl_sgemm.json"))
+    if not measured or not measured.get("matmul"):
+        return []
+    command = read_text(os.path.join(work, "net_hrl_sgemm.cmd"))
+    sgemm = measured["matmul"]
+    rows = []
+    for case in measured["cases"]:
+        how = ("the fused step DQN takes" if case["mode"] == "train"
+               else "burn's autodiff")
+        target = {"min_ratio": 0.5} if case["mode"] == "train" else None
+        rows.append(row("sgemm", f"{case['network']} {case['mode']} ({how}), batch "
+                        f"{case['batch']}, 1 thread, GFLOP/s", case["gflops"], sgemm["gflops"],
+                        f"1-thread sgemm {sgemm['size']}, same run", "GFLOP/s", [command],
+                        target, f"{case['median_ms']:.3f} ms per step"))
+    return rows
 
 
 def fmt(value, unit):
@@ -215,6 +235,7 @@ SECTIONS = [
     ("train", "End-to-end training throughput", "ours / peer"),
     ("pqn", "PQN against our other agents (equal agent steps)", "PQN / other"),
     ("net", "Network microbenchmarks (median ms per call)", "PyTorch time / ours"),
+    ("sgemm", "Training step against the machine's sgemm rate (one thread)", "ours / sgemm"),
 ]
 
 

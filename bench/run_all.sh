@@ -196,10 +196,16 @@ else
 fi
 
 # ---- network microbenchmarks and the sgemm peak
+# The training step DQN takes on MinAtar (and burn's autodiff step beside it) on one thread,
+# against the one-thread sgemm rate of the same run.
+sgemm_case=(bench net --threads 1 --network minatar --mode train,train-autodiff --batch 32 --json)
 if (( SMOKE )); then
     measure net_hrl "$HRL" bench net --threads "$THREADS" --warmup 0 --repeats 1 --round-ms 0 \
         --matmul 256 --json
+    measure net_hrl_sgemm "$HRL" "${sgemm_case[@]}" --warmup 0 --repeats 1 --round-ms 0 \
+        --matmul 256
 else
+    measure net_hrl_sgemm "$HRL" "${sgemm_case[@]}"
     measure net_hrl "$HRL" bench net --threads "$THREADS" --json
     measure net_hrl_1 "$HRL" bench net --threads 1 --network minatar --mode forward --batch 1 \
         --json
