@@ -236,11 +236,7 @@ impl FusedQ {
         self.resize(batch);
         self.actions.clear();
         self.actions.extend_from_slice(actions);
-        for (sample, row) in obs.chunks_exact(self.obs_len).enumerate() {
-            for (feature, &value) in row.iter().enumerate() {
-                self.obs[feature * batch + sample] = value * self.input_scale;
-            }
-        }
+        transpose_scaled(obs, batch, self.obs_len, self.input_scale, &mut self.obs);
         for index in 0..self.layers.len() {
             let (before, rest) = self.layers.split_at_mut(index);
             let input = before.last().map_or(&self.obs[..], Layer::output);
@@ -526,6 +522,23 @@ impl Layer {
     }
 }
 
+/// `out = scale · inᵀ` for `input` `[rows, cols]`, in square tiles that stay in the L1 cache.
+fn transpose_scaled(input: &[f32], rows: usize, cols: usize, scale: f32, out: &mut [f32]) {
+    const TILE: usize = 32;
+    for row_start in (0..rows).step_by(TILE) {
+        let row_end = (row_start + TILE).min(rows);
+        for col_start in (0..cols).step_by(TILE) {
+            let col_end = (col_start + TILE).min(cols);
+            for row in row_start..row_end {
+                let values = &input[row * cols + col_start..row * cols + col_end];
+                for (col, &value) in (col_start..col_end).zip(values) {
+                    out[col * rows + row] = value * scale;
+                }
+            }
+        }
+    }
+}
+
 /// `W` of a layer's stored `weight`, `[units, fan_in]`.
 fn weight_matrix(kind: Kind, units: usize, fan_in: usize, weight: &[f32]) -> MatRef<'_, f32> {
     match kind {
@@ -548,8 +561,20 @@ fn sum(values: &[f32]) -> f32 {
     lanes.iter().sum::<f32>() + rest
 }
 
+/// Products of at least this many multiply-adds run on the threads of rayon's pool (`--threads`;
+/// faer splits the output between them, so each float is summed as on one thread); smaller ones,
+/// all of MinAtar's, lose more to the hand-off than they gain.
+const PARALLEL_PRODUCT: usize = 1 << 24;
+
+/// `dst = lhs rhs`, or `dst += lhs rhs`.
 fn product(dst: MatMut<'_, f32>, accumulate: Accum, lhs: MatRef<'_, f32>, rhs: MatRef<'_, f32>) {
-    matmul(dst, accumulate, lhs, rhs, 1.0, Par::Seq);
+    let multiply_adds = dst.nrows() * dst.ncols() * lhs.ncols();
+    let parallelism = if multiply_adds >= PARALLEL_PRODUCT {
+        Par::rayon(0)
+    } else {
+        Par::Seq
+    };
+    matmul(dst, accumulate, lhs, rhs, 1.0, parallelism);
 }
 
 fn mat(values: &[f32], rows: usize, cols: usize) -> MatRef<'_, f32> {
