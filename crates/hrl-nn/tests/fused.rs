@@ -191,3 +191,29 @@ fn a_step_repeated_gives_the_same_bits() {
     assert_eq!(q_1, q_2);
     assert_eq!(grads_1, grads_2);
 }
+
+#[test]
+fn products_split_over_threads_give_the_bits_of_one_thread() {
+    // At 16 samples the first Nature convolution (12x12 outputs of 8x8x4 patches, 32 channels)
+    // is a product of 19M multiply-adds, which runs on the pool's threads.
+    let model = network(TorsoKind::Nature, "hr-tanh", vec![4, 52, 52], 1.0 / 255.0);
+    let batch = 16;
+    let obs: Vec<f32> = (0..batch * 4 * 52 * 52)
+        .map(|i| (i * 7919 % 256) as f32)
+        .collect();
+    let actions: Vec<usize> = (0..batch).map(|i| i % ACTIONS).collect();
+    let loss: Vec<f32> = (0..batch).map(|i| 0.1 * i as f32 - 0.5).collect();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut fused = FusedQ::new(&model).unwrap();
+            let q = fused.forward(&model, &obs, &actions).to_vec();
+            let grads = flat_grads(&model, &fused.backward(&loss, &Device::flex()));
+            (q, grads)
+        })
+    };
+    assert!(run(1) == run(3));
+}
