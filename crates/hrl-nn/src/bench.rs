@@ -173,7 +173,7 @@ pub fn bench_network(
     autodiff.seed(0);
     let model = network.init_q(&autodiff)?;
     let rounds = Rounds::of(config);
-    let fused = (config.mode == NetMode::Train && *device == Device::flex())
+    let fused = (config.mode == NetMode::Train)
         .then(|| FusedQ::new(&model))
         .flatten();
     let (median_ms, min_ms) = match (config.mode, fused) {

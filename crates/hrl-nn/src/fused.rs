@@ -84,6 +84,19 @@ impl Affine {
         f32s(&self.read().1)
     }
 
+    /// Points at `weight` and `bias` as they are now: their ids and values (the shape is the
+    /// architecture's, fixed); `None` where one is not on the CPU backend.
+    fn point_at<const D: usize>(
+        &mut self,
+        weight: &Param<Tensor<D>>,
+        bias: &Param<Tensor<1>>,
+    ) -> Option<()> {
+        self.values = Some((host_values(weight)?, host_values(bias)?));
+        self.weight_id = weight.id;
+        self.bias_id = bias.id;
+        Some(())
+    }
+
     fn read(&self) -> &(FlexTensor, FlexTensor) {
         self.values
             .as_ref()
@@ -286,7 +299,11 @@ impl FusedQ {
                 .into_iter()
                 .flatten()
             {
-                branches.next()?.params = conv_params(branch)?;
+                let weights = &branch.conv;
+                branches
+                    .next()?
+                    .params
+                    .point_at(&weights.weight, weights.bias.as_ref()?)?;
             }
         }
         for dense in torso.hidden.iter().chain(std::iter::once(&torso.repr)) {
@@ -294,11 +311,18 @@ impl FusedQ {
                 .into_iter()
                 .flatten()
             {
-                branches.next()?.params = linear_params(&branch.linear)?;
+                let linear = &branch.linear;
+                branches
+                    .next()?
+                    .params
+                    .point_at(&linear.weight, linear.bias.as_ref()?)?;
             }
         }
-        branches.next()?.params = linear_params(&model.head)?;
-        Some(())
+        let head = &model.head;
+        branches
+            .next()?
+            .params
+            .point_at(&head.weight, head.bias.as_ref()?)
     }
 
     fn resize(&mut self, batch: usize) {
