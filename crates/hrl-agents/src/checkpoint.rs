@@ -77,6 +77,17 @@ pub fn load_optimizer(
     if !path.is_file() {
         return Err(error(path, "file not found"));
     }
+    // burn panics on a state tensor without its parameter id (a damaged file); refuse it here.
+    let reader = burn_pack::Reader::from_file(path).map_err(|e| error(path, format!("{e:?}")))?;
+    let tensors = reader
+        .into_tensors()
+        .map_err(|e| error(path, format!("{e:?}")))?;
+    if let Some(tensor) = tensors.iter().find(|t| t.param_id.is_none()) {
+        return Err(error(
+            path,
+            format!("state tensor {:?} carries no parameter id", tensor.name),
+        ));
+    }
     optimizer.load(path).map_err(|e| error(path, e))
 }
 
