@@ -35,6 +35,34 @@ pub enum NetMode {
     TrainAutodiff,
 }
 
+impl NetMode {
+    /// Every mode, in the order the command line lists them.
+    pub const ALL: [NetMode; 3] = [NetMode::Forward, NetMode::Train, NetMode::TrainAutodiff];
+
+    /// The name used on the command line and in JSON output.
+    pub fn name(self) -> &'static str {
+        match self {
+            NetMode::Forward => "forward",
+            NetMode::Train => "train",
+            NetMode::TrainAutodiff => "train-autodiff",
+        }
+    }
+}
+
+impl std::str::FromStr for NetMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        NetMode::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| {
+                let valid: Vec<_> = NetMode::ALL.iter().map(|m| m.name()).collect();
+                format!("unknown mode `{s}`; valid: {}", valid.join(", "))
+            })
+    }
+}
+
 /// How to time a network.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct NetBenchConfig {
@@ -340,6 +368,20 @@ mod tests {
 
     fn adam() -> ModuleOptimizer {
         burn::optim::AdamConfig::new().init()
+    }
+
+    #[test]
+    fn modes_round_trip_through_their_names_and_json() {
+        for mode in NetMode::ALL {
+            assert_eq!(mode.name().parse::<NetMode>(), Ok(mode));
+            assert_eq!(
+                serde_json::to_string(&mode).unwrap(),
+                format!("\"{}\"", mode.name())
+            );
+        }
+        let err = "backward".parse::<NetMode>().unwrap_err();
+        assert!(err.contains("`backward`"), "{err}");
+        assert!(err.contains("forward, train, train-autodiff"), "{err}");
     }
 
     #[test]

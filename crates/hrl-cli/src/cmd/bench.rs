@@ -1,7 +1,7 @@
 //! `hrl bench ...`: throughput benchmarks.
 
 use anyhow::Context;
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use hrl_agents::optim::AdamConfig;
 use hrl_env::bench::{EnvBenchConfig, bench_env};
 use hrl_exp::train::config::MAX_THREADS;
@@ -51,9 +51,10 @@ struct NetBenchArgs {
     /// Networks to time (ReLU representation, 6 actions, default observation shapes).
     #[arg(long, value_delimiter = ',', default_value = "minatar,nature")]
     network: Vec<TorsoKind>,
-    /// What to time.
+    /// What to time: `forward` (inference), `train` (a training step as DQN takes it: the fused
+    /// step on the CPU where it takes the network) and `train-autodiff` (burn's autodiff step).
     #[arg(long, value_delimiter = ',', default_value = "forward,train")]
-    mode: Vec<Mode>,
+    mode: Vec<NetMode>,
     /// Batch sizes.
     #[arg(long, value_delimiter = ',', default_value = "32,256")]
     batch: Vec<usize>,
@@ -78,16 +79,6 @@ struct NetBenchArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Mode {
-    /// An inference forward pass.
-    Forward,
-    /// A training step as DQN takes it (the fused step on the CPU where it takes the network).
-    Train,
-    /// A training step through burn's autodiff, to compare.
-    TrainAutodiff,
 }
 
 #[derive(Args)]
@@ -193,11 +184,7 @@ fn bench_net(args: NetBenchArgs) -> anyhow::Result<()> {
             for &batch in &args.batch {
                 let config = NetBenchConfig {
                     torso,
-                    mode: match mode {
-                        Mode::Forward => NetMode::Forward,
-                        Mode::Train => NetMode::Train,
-                        Mode::TrainAutodiff => NetMode::TrainAutodiff,
-                    },
+                    mode,
                     batch,
                     warmup: args.warmup,
                     repeats: args.repeats,
@@ -210,7 +197,7 @@ fn bench_net(args: NetBenchArgs) -> anyhow::Result<()> {
                     println!(
                         "{:<8} {:<14} batch {:>4}: {:>9.3} ms (min {:.3}), {:>6.1} GFLOP/s",
                         result.network,
-                        mode_name(result.mode),
+                        result.mode.name(),
                         result.batch,
                         result.median_ms,
                         result.min_ms,
@@ -243,14 +230,6 @@ fn bench_net(args: NetBenchArgs) -> anyhow::Result<()> {
         println!("{report}");
     }
     Ok(())
-}
-
-fn mode_name(mode: NetMode) -> &'static str {
-    match mode {
-        NetMode::Forward => "forward",
-        NetMode::Train => "train",
-        NetMode::TrainAutodiff => "train-autodiff",
-    }
 }
 
 fn run_env_bench(args: EnvBenchArgs) -> anyhow::Result<()> {
