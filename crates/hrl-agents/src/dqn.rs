@@ -149,10 +149,11 @@ pub struct DqnConfig {
     pub steps_per_report: u64,
     /// Write the replay buffer into checkpoints (true; a 1M-transition Atari buffer is ~7 GB).
     pub checkpoint_replay: bool,
-    /// Take gradient steps with the fused step of `hrl_nn::fused` where it takes the network on
-    /// the CPU (true): the same gradients as burn's autodiff up to the order of float sums, in
-    /// less time for small networks (`hrl bench net --mode train,train-autodiff`). False always
-    /// trains through autodiff, as runs before the fused step did (a seed's floats differ
+    /// Take gradient steps, TD targets and greedy actions with the fused passes of
+    /// `hrl_nn::fused` where they take the network on the CPU (true): the same values and
+    /// gradients as burn's forward pass and autodiff up to the order of float sums, in less time
+    /// for small networks (`hrl bench net --mode train,train-autodiff`). False always uses burn's
+    /// forward pass and autodiff, as runs before the fused step did (a seed's floats differ
     /// between the two from the first gradient step on).
     pub fused_step: bool,
 }
@@ -372,9 +373,14 @@ pub struct Dqn {
     fused: Option<FusedStep>,
 }
 
-/// [`FusedQ`] and the host buffers of DQN's loss around it.
+/// [`FusedQ`] and the host buffers of DQN's loss around it: the gradient step, the TD targets
+/// and the greedy actions.
 struct FusedStep {
     network: FusedQ,
+    /// `[num_envs]` the greedy action in each environment.
+    greedy: Vec<usize>,
+    /// `[batch]` `r + γ (1 - terminated) max_a' Q_target(s', a')`.
+    td_target: Vec<f32>,
     /// `[batch]` the sampled actions.
     actions: Vec<usize>,
     /// `[batch]` `Q(s, a) - y`.
@@ -384,12 +390,47 @@ struct FusedStep {
 }
 
 impl FusedStep {
-    /// `(loss, mean Q(s, a), gradients)` of `model` on `batch` with TD targets `td_target`.
+    /// The greedy action of `policy` in each of the `rows` observations `obs`, the first of
+    /// equal Q-values (as burn's `argmax` takes).
+    fn greedy(&mut self, policy: &QNetwork, obs: &[f32], rows: usize) -> &[usize] {
+        let q = self.network.q_values(policy, obs, rows);
+        self.greedy.clear();
+        self.greedy.extend((0..rows).map(|row| {
+            let q_row = q.iter().skip(row).step_by(rows);
+            let mut best = (0, f32::NEG_INFINITY);
+            for (action, &value) in q_row.enumerate() {
+                if value > best.1 {
+                    best = (action, value);
+                }
+            }
+            best.0
+        }));
+        &self.greedy
+    }
+
+    /// `r + γ (1 - terminated) max_a' Q_target(s', a')` of `batch`, into `self.td_target`.
+    fn td_targets(&mut self, target: &QNetwork, batch: &Batch, gamma: f32) {
+        let rows = batch.len();
+        let next_q = self
+            .network
+            .q_values(target, &batch.next_observations, rows);
+        self.td_target.clear();
+        self.td_target.extend((0..rows).map(|row| {
+            let max_q = next_q
+                .iter()
+                .skip(row)
+                .step_by(rows)
+                .fold(f32::NEG_INFINITY, |max, &q| max.max(q));
+            batch.rewards[row] + max_q * (1.0 - batch.terminated[row]) * gamma
+        }));
+    }
+
+    /// `(loss, mean Q(s, a), gradients)` of `model` on `batch` with the TD targets of the last
+    /// [`td_targets`](Self::td_targets).
     fn gradients(
         &mut self,
         model: &QNetwork,
         batch: &Batch,
-        td_target: &[f32],
         loss: DqnLoss,
         device: &Device,
     ) -> (f32, f32, GradientsParams) {
@@ -402,7 +443,7 @@ impl FusedStep {
         let q_mean = q.iter().sum::<f32>() / q.len() as f32;
         self.diffs.clear();
         self.diffs
-            .extend(q.iter().zip(td_target).map(|(&q, &y)| q - y));
+            .extend(q.iter().zip(&self.td_target).map(|(&q, &y)| q - y));
         self.grad_q.resize(self.diffs.len(), 0.0);
         let loss_value = loss.value_and_grad(&self.diffs, &mut self.grad_q);
         let grads = self.network.backward(&self.grad_q, device);
@@ -444,6 +485,8 @@ impl Dqn {
             .flatten()
             .map(|network| FusedStep {
                 network,
+                greedy: Vec::new(),
+                td_target: Vec::new(),
                 actions: Vec::new(),
                 diffs: Vec::new(),
                 grad_q: Vec::new(),
@@ -569,11 +612,18 @@ impl Dqn {
             return;
         }
         let rows = self.config.num_envs;
-        let obs = rows_tensor(&self.obs[..], rows, self.obs_len, &self.devices.plain);
-        let greedy = host_ints(self.policy.forward(obs).argmax(1));
-        for ((action, &explore), best) in self.actions.iter_mut().zip(&self.explore).zip(greedy) {
+        let greedy = match &mut self.fused {
+            Some(fused) => Cow::Borrowed(fused.greedy(&self.policy, &self.obs, rows)),
+            None => {
+                let obs = rows_tensor(&self.obs[..], rows, self.obs_len, &self.devices.plain);
+                let greedy = host_ints(self.policy.forward(obs).argmax(1));
+                Cow::Owned(greedy.into_iter().map(|best| best as usize).collect())
+            }
+        };
+        for ((action, &explore), &best) in self.actions.iter_mut().zip(&self.explore).zip(&*greedy)
+        {
             if !explore {
-                *action = best as usize;
+                *action = best;
             }
         }
     }
@@ -602,16 +652,17 @@ impl Dqn {
                 message: "no transition to learn from yet".into(),
             });
         }
-        let td_target = self.td_target();
         let (loss_value, q_mean, mut grads) = match &mut self.fused {
-            Some(fused) => fused.gradients(
-                &self.model,
-                &self.batch,
-                &host_floats(td_target),
-                self.config.loss,
-                &self.devices.plain,
-            ),
-            None => self.autodiff_gradients(td_target),
+            Some(fused) => {
+                fused.td_targets(&self.target, &self.batch, self.config.gamma as f32);
+                fused.gradients(
+                    &self.model,
+                    &self.batch,
+                    self.config.loss,
+                    &self.devices.plain,
+                )
+            }
+            None => self.autodiff_gradients(self.td_target()),
         };
         let (loss_value, q_mean) = (f64::from(loss_value), f64::from(q_mean));
         if !loss_value.is_finite() {

@@ -86,6 +86,8 @@ fn contents(replay: &ReplayBuffer) -> Vec<(Vec<f32>, Vec<f32>, String)> {
         .collect()
 }
 
+/// The fused passes (greedy actions while the replay fills, TD targets, the gradient step)
+/// against burn's forward pass and autodiff: the same replay, loss and step.
 #[test]
 fn the_fused_step_and_autodiff_take_the_same_gradient_step() {
     let config = DqnConfig {

@@ -31,6 +31,10 @@
 //! (sums run in another order), and a step is deterministic. [`FusedQ::new`] takes networks
 //! without LayerNorm whose activations are ReLU, tanh, sigmoid or the identity, single or
 //! Hadamard, and declines the rest (LayerNorm, CReLU, GELU), which train with autodiff.
+//!
+//! The same forward pass evaluates every action's Q-value without keeping anything for a
+//! backward pass ([`FusedQ::q_values`]): a DQN's greedy actions and TD targets, from the online
+//! network, its plain copy or the target network, all of one architecture.
 
 use burn::backend::Flex;
 use burn::backend::flex::FlexTensor;
@@ -62,6 +66,9 @@ pub struct FusedQ {
     actions: Vec<usize>,
     /// `[batch]`: `Q(s_i, a_i)`.
     q_taken: Vec<f32>,
+    /// Whether the buffers and parameters hold a [`FusedQ::forward`] that its backward pass
+    /// has not yet used.
+    awaits_backward: bool,
 }
 
 /// A weight and its bias, the ids their gradients go under, and their values from
@@ -213,7 +220,7 @@ impl FusedQ {
         let [width, num_actions] = model.head.weight.dims();
         let head = Branch::new(Activation::Identity, linear_params(&model.head)?);
         layers.push(Layer::new(Kind::Dense, width, num_actions, 1, vec![head]));
-        Some(FusedQ {
+        let mut fused = FusedQ {
             layers,
             input_scale: torso.input_scale as f32,
             obs_len,
@@ -222,7 +229,10 @@ impl FusedQ {
             obs: Vec::new(),
             actions: Vec::new(),
             q_taken: Vec::new(),
-        })
+            awaits_backward: false,
+        };
+        fused.release_params();
+        Some(fused)
     }
 
     /// `Q(s_i, a_i)` of `model` (the architecture this was built for) on `obs`
@@ -244,17 +254,10 @@ impl FusedQ {
             "actions below {}",
             self.num_actions
         );
-        self.read_params(model)
-            .expect("the network FusedQ::new took, on the CPU backend");
-        self.resize(batch);
+        self.run_layers(model, obs, batch);
         self.actions.clear();
         self.actions.extend_from_slice(actions);
-        transpose_scaled(obs, batch, self.obs_len, self.input_scale, &mut self.obs);
-        for index in 0..self.layers.len() {
-            let (before, rest) = self.layers.split_at_mut(index);
-            let input = before.last().map_or(&self.obs[..], Layer::output);
-            rest[0].forward(input, batch);
-        }
+        self.awaits_backward = true;
         let q = self.layers.last().map_or(&[][..], Layer::output);
         for (sample, (q_taken, &action)) in self.q_taken.iter_mut().zip(&self.actions).enumerate() {
             *q_taken = q[action * batch + sample];
@@ -262,13 +265,57 @@ impl FusedQ {
         &self.q_taken
     }
 
+    /// Every action's Q-value of `model` (a network of the architecture this was built for) on
+    /// `obs` (`[batch, obs_len]`), action-major: `Q(s_i, a)` at `a * batch + i`. It keeps nothing
+    /// for a backward pass and releases the parameters when it returns; a
+    /// [`forward`](Self::forward) whose [`backward`](Self::backward) has not run yet is lost.
+    ///
+    /// # Panics
+    /// If `obs` is not `batch` observations, or `model` is not the architecture this was built
+    /// for on the CPU backend.
+    pub fn q_values(&mut self, model: &QNetwork, obs: &[f32], batch: usize) -> &[f32] {
+        assert_eq!(obs.len(), batch * self.obs_len, "batch observations");
+        self.run_layers(model, obs, batch);
+        self.awaits_backward = false;
+        self.release_params();
+        self.layers.last().map_or(&[][..], Layer::output)
+    }
+
+    /// The forward pass of `model` on `obs` (`[batch, obs_len]`) through every layer, the head
+    /// last, holding `model`'s parameters.
+    fn run_layers(&mut self, model: &QNetwork, obs: &[f32], batch: usize) {
+        self.read_params(model)
+            .expect("the network FusedQ::new took, on the CPU backend");
+        self.resize(batch);
+        transpose_scaled(obs, batch, self.obs_len, self.input_scale, &mut self.obs);
+        for index in 0..self.layers.len() {
+            let (before, rest) = self.layers.split_at_mut(index);
+            let input = before.last().map_or(&self.obs[..], Layer::output);
+            rest[0].forward(input, batch);
+        }
+    }
+
+    /// Lets go of the parameters' values, so that the optimiser may update them in place.
+    fn release_params(&mut self) {
+        for branch in self.layers.iter_mut().flat_map(|l| l.branches.iter_mut()) {
+            branch.params.values = None;
+        }
+    }
+
     /// The gradients of a loss whose derivative with respect to the last
     /// [`forward`](Self::forward)'s `Q(s_i, a_i)` is `grad_q_taken`, as tensors on `device`
     /// (the plain device the optimiser takes them on).
     ///
     /// # Panics
-    /// If `grad_q_taken` is not one value per sample of the last forward pass.
+    /// If no [`forward`](Self::forward) awaits its backward pass (none ran, or a backward or
+    /// [`q_values`](Self::q_values) came since), or `grad_q_taken` is not one value per sample of
+    /// that forward pass.
     pub fn backward(&mut self, grad_q_taken: &[f32], device: &Device) -> GradientsParams {
+        assert!(
+            self.awaits_backward,
+            "a forward pass awaits this backward pass"
+        );
+        self.awaits_backward = false;
         let batch = self.batch;
         assert_eq!(grad_q_taken.len(), batch, "one gradient per sample");
         let mut grads = GradientsParams::new();
@@ -283,9 +330,7 @@ impl FusedQ {
             let previous = before.last_mut().map(Layer::output_and_grad);
             rest[0].backward(&self.obs, previous, batch, &mut grads, device);
         }
-        for branch in self.layers.iter_mut().flat_map(|l| l.branches.iter_mut()) {
-            branch.params.values = None;
-        }
+        self.release_params();
         grads
     }
 

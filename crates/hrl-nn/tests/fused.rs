@@ -1,11 +1,12 @@
 //! The fused training step against burn's autodiff: for every torso kind, layer kind and
 //! activation the fused step takes, `Q(s_i, a_i)` and the gradient of every parameter of a loss
 //! `Σ_i c_i Q(s_i, a_i)` agree with `QNetwork::forward` differentiated by burn; the networks it
-//! declines are declined; a step repeated gives the same bits.
+//! declines are declined; a step repeated gives the same bits. Every action's Q-value from
+//! `FusedQ::q_values` agrees with `QNetwork::forward`, on the autodiff and the plain device.
 
 use std::collections::HashMap;
 
-use burn::module::ParamId;
+use burn::module::{Module, ParamId};
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use hrl_nn::fused::FusedQ;
@@ -107,9 +108,30 @@ fn assert_close(what: &str, fused: &[f32], autodiff: &[f32]) {
     }
 }
 
+/// Every action's Q-value by `QNetwork::forward`, action-major as `FusedQ::q_values` gives them.
+fn all_q_by_burn(model: &QNetwork, obs: &[f32], device: &Device) -> Vec<f32> {
+    let obs_len = obs.len() / BATCH;
+    let obs = Tensor::<2>::from_data(TensorData::new(obs.to_vec(), [BATCH, obs_len]), device);
+    let q: Vec<f32> = model.forward(obs).into_data().iter::<f32>().collect();
+    (0..ACTIONS * BATCH)
+        .map(|i| q[(i % BATCH) * ACTIONS + i / BATCH])
+        .collect()
+}
+
 fn check(model: &QNetwork, label: &str) {
     let obs_len: usize = model.torso.obs_shape.iter().product();
     let obs = observations(obs_len);
+    let mut fused = FusedQ::new(model).expect("the fused step takes this network");
+    let plain = model.valid();
+    let device = Device::flex().autodiff();
+    for (network, device, what) in [
+        (model, &device, "online"),
+        (&plain, &Device::flex(), "plain copy"),
+    ] {
+        let by_burn = all_q_by_burn(network, &obs, device);
+        let by_fused = fused.q_values(network, &obs, BATCH);
+        assert_close(&format!("{label} {what}: all Q"), by_fused, &by_burn);
+    }
     let (q_fused, grads_fused) = by_fused(model, &obs);
     let (q_autodiff, grads_autodiff) = by_autodiff(model, &obs);
     assert_close(&format!("{label} Q"), &q_fused, &q_autodiff);
@@ -174,6 +196,17 @@ fn layer_norm_crelu_and_gelu_are_declined() {
         let model = network(TorsoKind::Minatar, repr, vec![4, 10, 10], 1.0);
         assert!(FusedQ::new(&model).is_none(), "{repr} declined");
     }
+}
+
+#[test]
+#[should_panic(expected = "a forward pass awaits this backward pass")]
+fn q_values_between_forward_and_backward_leave_nothing_to_differentiate() {
+    let model = network(TorsoKind::Minatar, "relu", vec![4, 10, 10], 1.0);
+    let obs = observations(400);
+    let mut fused = FusedQ::new(&model).unwrap();
+    fused.forward(&model, &obs, &actions());
+    fused.q_values(&model, &obs, BATCH);
+    fused.backward(&loss_weights(), &Device::flex());
 }
 
 #[test]
