@@ -1,6 +1,6 @@
 //! DQN's checkpoints and config: a save→load round trip restores the networks, optimiser,
-//! counters, random stream and replay buffer exactly; bad replay files are refused; config
-//! errors name their key.
+//! counters, random stream and replay buffer exactly; bad replay and optimiser files are refused;
+//! config errors name their key.
 
 use std::path::PathBuf;
 
@@ -202,6 +202,40 @@ fn a_corrupted_missing_or_mismatched_replay_file_is_refused() {
     std::fs::remove_file(&replay_file).unwrap();
     let message = checkpoint_message(agent(config.clone()).load(&dir));
     assert!(message.contains("checkpoint_replay = false"), "{message}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// burn's optimiser panics on a state tensor without its parameter id; a file so damaged is
+/// refused with the file and the tensor named (the checkpoint fuzz test once flipped a byte
+/// there).
+#[test]
+fn an_optimizer_state_without_its_parameter_id_is_refused() {
+    let config = small_config(DqnOptimizer::Adam);
+    let mut trained = agent(config.clone());
+    trained.advance().unwrap();
+    let dir = fresh_dir("no-param-id");
+    trained.save(&dir).unwrap();
+    let file = dir.join(hrl_agents::checkpoint::OPTIMIZER_FILE);
+    let reader = burn_pack::Reader::from_file(&file).unwrap();
+    let metadata = reader.metadata().clone();
+    let mut tensors = reader.into_tensors().unwrap();
+    assert!(tensors.iter().all(|t| t.param_id.is_some()));
+    let (name, dtype, shape, _, bytes) = tensors.remove(0).into_parts().unwrap();
+    tensors.insert(
+        0,
+        burn_pack::Tensor::new(name.clone(), dtype, shape, None, bytes),
+    );
+    let mut writer = burn_pack::Writer::new(tensors).overwrite(true);
+    for (key, value) in &metadata {
+        writer = writer.with_metadata(key, value);
+    }
+    writer.write_to_file(&file).unwrap();
+    let message = checkpoint_message(agent(config).load(&dir));
+    assert!(message.contains("optimizer.bpk"), "{message}");
+    assert!(
+        message.contains(&format!("state tensor {name:?} carries no parameter id")),
+        "{message}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
