@@ -376,7 +376,11 @@ pub struct Dqn {
 /// [`FusedQ`] and the host buffers of DQN's loss around it: the gradient step, the TD targets
 /// and the greedy actions.
 struct FusedStep {
+    /// The gradient step and the TD targets (`batch_size` observations each).
     network: FusedQ,
+    /// The greedy actions (`num_envs` observations): buffers of their own, so that neither
+    /// pass resizes the other's every agent step.
+    acting: FusedQ,
     /// `[num_envs]` the greedy action in each environment.
     greedy: Vec<usize>,
     /// `[batch]` `r + γ (1 - terminated) max_a' Q_target(s', a')`.
@@ -393,17 +397,19 @@ impl FusedStep {
     /// The greedy action of `policy` in each of the `rows` observations `obs`, the first of
     /// equal Q-values (as burn's `argmax` takes).
     fn greedy(&mut self, policy: &QNetwork, obs: &[f32], rows: usize) -> &[usize] {
-        let q = self.network.q_values(policy, obs, rows);
+        let q = self.acting.q_values(policy, obs, rows);
         self.greedy.clear();
         self.greedy.extend((0..rows).map(|row| {
-            let q_row = q.iter().skip(row).step_by(rows);
-            let mut best = (0, f32::NEG_INFINITY);
-            for (action, &value) in q_row.enumerate() {
-                if value > best.1 {
-                    best = (action, value);
-                }
-            }
-            best.0
+            action_values(q, rows, row)
+                .enumerate()
+                .fold((0, f32::NEG_INFINITY), |best, (action, value)| {
+                    if value > best.1 {
+                        (action, value)
+                    } else {
+                        best
+                    }
+                })
+                .0
         }));
         &self.greedy
     }
@@ -416,11 +422,7 @@ impl FusedStep {
             .q_values(target, &batch.next_observations, rows);
         self.td_target.clear();
         self.td_target.extend((0..rows).map(|row| {
-            let max_q = next_q
-                .iter()
-                .skip(row)
-                .step_by(rows)
-                .fold(f32::NEG_INFINITY, |max, &q| max.max(q));
+            let max_q = action_values(next_q, rows, row).fold(f32::NEG_INFINITY, f32::max);
             batch.rewards[row] + max_q * (1.0 - batch.terminated[row]) * gamma
         }));
     }
@@ -449,6 +451,12 @@ impl FusedStep {
         let grads = self.network.backward(&self.grad_q, device);
         (loss_value, q_mean, grads)
     }
+}
+
+/// Observation `row`'s Q-values, action by action, in `q_values` of `rows` observations as
+/// [`FusedQ::q_values`] lays them out (action-major).
+fn action_values(q_values: &[f32], rows: usize, row: usize) -> impl Iterator<Item = f32> + '_ {
+    q_values.iter().skip(row).step_by(rows).copied()
 }
 
 /// What a DQN checkpoint stores besides the networks, optimiser and replay buffer.
@@ -481,10 +489,11 @@ impl Dqn {
         let plasticity = Plasticity::new(Interventions::default(), &network, &model, seed)?;
         let fused = config
             .fused_step
-            .then(|| FusedQ::new(&model))
+            .then(|| Some((FusedQ::new(&model)?, FusedQ::new(&model)?)))
             .flatten()
-            .map(|network| FusedStep {
+            .map(|(network, acting)| FusedStep {
                 network,
+                acting,
                 greedy: Vec::new(),
                 td_target: Vec::new(),
                 actions: Vec::new(),
